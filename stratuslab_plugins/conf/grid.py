@@ -5,9 +5,34 @@ read by the scheduler filters and by the accounting alike, so both read
 the same options from the ``[grid]`` group.
 """
 
+from keystoneauth1 import loading as ks_loading
 from oslo_config import cfg
 
 GROUP = 'grid'
+
+# Credentials the VO map uses to list Keystone projects. A group of its own:
+# the scheduler runs inside nova-scheduler, whose ``[keystone]`` group
+# already holds Nova's own identity settings.
+KEYSTONE_GROUP = 'grid_keystone'
+KEYSTONE_GROUP_HELP = """
+Credentials and endpoint used to read the project-to-VO map from Keystone.
+
+The user needs a role that may list projects (``reader`` on the system
+scope, or ``admin``). Any keystoneauth1 plugin works; ``password`` is
+typical::
+
+    [grid_keystone]
+    auth_type = password
+    auth_url = https://keystone.example.org:5000/v3
+    username = stratuslab
+    password = secret
+    user_domain_name = Default
+    system_scope = all
+    valid_interfaces = internal
+
+Leave ``auth_type`` unset to build the map from ``[grid]
+vo_mapping_file`` alone.
+"""
 
 grid_opts = [
     cfg.StrOpt(
@@ -76,9 +101,28 @@ Related options:
 ]
 
 
+def _keystone_adapter_opts():
+    # The adapter options default to the identity service, so operators
+    # write only interface/region when they differ from the public one.
+    opts = ks_loading.get_adapter_conf_options(include_deprecated=False)
+    cfg.set_defaults(opts, service_type='identity',
+                     valid_interfaces=['public'], version='3')
+    return opts
+
+
 def register_opts(conf):
     conf.register_opts(grid_opts, group=GROUP)
+    conf.register_group(cfg.OptGroup(KEYSTONE_GROUP,
+                                     help=KEYSTONE_GROUP_HELP))
+    ks_loading.register_auth_conf_options(conf, KEYSTONE_GROUP)
+    ks_loading.register_session_conf_options(conf, KEYSTONE_GROUP)
+    conf.register_opts(_keystone_adapter_opts(), group=KEYSTONE_GROUP)
 
 
 def list_opts():
-    return [(GROUP, grid_opts)]
+    keystone_opts = (
+        ks_loading.get_auth_common_conf_options()
+        + ks_loading.get_session_conf_options()
+        + ks_loading.get_auth_plugin_conf_options('password')
+        + _keystone_adapter_opts())
+    return [(GROUP, grid_opts), (KEYSTONE_GROUP, keystone_opts)]
