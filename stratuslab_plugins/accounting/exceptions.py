@@ -1,0 +1,48 @@
+"""The accounting pillar's one exception hierarchy.
+
+Every message names the input that is wrong (an option, a call, a record
+field) and what the operator can do about it, because these errors end up
+in a cron mail or a journal read by someone who did not write the code.
+"""
+
+
+class AccountingError(Exception):
+    """Base of every error the accounting raises on purpose."""
+
+
+class ConfigurationError(AccountingError):
+    """An option or command-line value cannot be used as given."""
+
+
+class RecordError(AccountingError):
+    """A record cannot be built or rendered (e.g. a missing VMUUID)."""
+
+
+class ExtractorError(AccountingError):
+    """An extractor could not read usage from a cloud service."""
+
+
+class PermissionDenied(ExtractorError):
+    """The cloud refused a call the extractor needs (HTTP 401/403).
+
+    :param call: the call, e.g. ``GET /servers/detail?all_tenants=1``.
+    :param service: the service that refused it, e.g. ``Nova``.
+    :param needed: what the accounting user needs, in operator words.
+    """
+
+    def __init__(self, service, call, needed):
+        self.service = service
+        self.call = call
+        self.needed = needed
+        super().__init__(
+            '%s refused %s: the accounting user lacks the permission. '
+            'Grant it %s (see "EGI accounting" in the README).'
+            % (service, call, needed))
+
+
+class MessengerError(AccountingError):
+    """A messenger could not hand a message over; the window stays put."""
+
+
+class LedgerError(AccountingError):
+    """The ledger (state database) cannot be read or written."""
