@@ -1,0 +1,221 @@
+#!/bin/bash
+# devstack plugin for stratuslab-plugins: one line in local.conf,
+#     enable_plugin stratuslab https://example.org/stratuslab-plugins
+# makes an all-in-one grid site: grid-aware scheduling in nova.conf, an
+# `appliance` Glance store over a local OCI registry, and the accounting
+# listener with a periodic APEL publish. doc/devstack.rst has a complete
+# local.conf; devstack/settings lists every knob.
+
+STRATUSLAB_NOVA_DEFAULT_FILTERS="ComputeFilter,ComputeCapabilitiesFilter,ImagePropertiesFilter,ServerGroupAntiAffinityFilter,ServerGroupAffinityFilter"
+STRATUSLAB_NOVA_ALL_FILTERS=nova.scheduler.filters.all_filters
+STRATUSLAB_NOVA_ALL_WEIGHERS=nova.scheduler.weights.all_weighers
+
+# Append each comma-separated item of $4 to the list option $3 of section
+# $2 in file $1, skipping items already there; $5 is the option's default
+# when the file does not set it.
+function stratuslab_append_to_list {
+    local file=$1 section=$2 option=$3 additions=$4 default=${5:-}
+    local current item
+    current=$(iniget "$file" "$section" "$option")
+    current=${current:-$default}
+    for item in ${additions//,/ }; do
+        if [[ ",$current," != *",$item,"* ]]; then
+            current=${current:+$current,}$item
+        fi
+    done
+    iniset "$file" "$section" "$option" "$current"
+}
+
+# Add value $4 to the multi-valued option $3 of section $2 in file $1,
+# unless it is there already.
+function stratuslab_add_multi_value {
+    local file=$1 section=$2 option=$3 value=$4
+    if ! iniget_multiline "$file" "$section" "$option" | grep -qxF -- "$value"; then
+        iniadd "$file" "$section" "$option" "$value"
+    fi
+}
+
+function install_stratuslab {
+    if is_service_enabled n-cpu && [[ "$STRATUSLAB_ENABLE_LIBVIRT_AGENT" == "True" ]]; then
+        install_package libvirt-dev pkg-config
+        setup_develop "$STRATUSLAB_DIR" libvirt
+    else
+        setup_develop "$STRATUSLAB_DIR"
+    fi
+    if [[ "$STRATUSLAB_ENABLE_APPLIANCE_STORE" == "True" ]]; then
+        install_package docker-registry
+    fi
+}
+
+function create_stratuslab_dirs {
+    sudo install -d -o "$STACK_USER" "$STRATUSLAB_CONF_DIR" "$STRATUSLAB_DATA_DIR"
+}
+
+# The sample VO map: the demo project runs the first VO, alt_demo the second.
+function configure_stratuslab_vo_map {
+    local vos first second
+    IFS=, read -r -a vos <<< "$STRATUSLAB_VOS"
+    first=${vos[0]}
+    second=${vos[1]:-${vos[0]}}
+    cat > "$STRATUSLAB_CONF_DIR/vo-map.yaml" <<MAP
+# VO -> projects, read by the scheduler filters and the accounting.
+$first: [demo]
+$second: [alt_demo]
+MAP
+}
+
+function configure_stratuslab_grid_options {
+    local file=$1
+    iniset "$file" grid site_name "$STRATUSLAB_SITE_NAME"
+    iniset "$file" grid vo_mapping_file "$STRATUSLAB_CONF_DIR/vo-map.yaml"
+}
+
+function configure_stratuslab_nova {
+    stratuslab_add_multi_value "$NOVA_CONF" filter_scheduler available_filters "$STRATUSLAB_NOVA_ALL_FILTERS"
+    stratuslab_add_multi_value "$NOVA_CONF" filter_scheduler available_filters "$STRATUSLAB_FILTERS_IMPORT"
+    stratuslab_append_to_list "$NOVA_CONF" filter_scheduler enabled_filters "$STRATUSLAB_FILTERS" "$STRATUSLAB_NOVA_DEFAULT_FILTERS"
+    stratuslab_append_to_list "$NOVA_CONF" filter_scheduler weight_classes "$STRATUSLAB_WEIGHERS_IMPORT" "$STRATUSLAB_NOVA_ALL_WEIGHERS"
+    configure_stratuslab_grid_options "$NOVA_CONF"
+}
+
+# Exact usage needs Nova's versioned notifications and the usage audit.
+function configure_stratuslab_nova_notifications {
+    local format=versioned
+    if is_service_enabled ceilometer; then
+        format=both
+    fi
+    iniset "$NOVA_CONF" notifications notification_format "$format"
+    iniset "$NOVA_CONF" oslo_messaging_notifications driver messagingv2
+    iniset "$NOVA_CONF" DEFAULT instance_usage_audit True
+    iniset "$NOVA_CONF" DEFAULT instance_usage_audit_period hour
+}
+
+function configure_stratuslab_registry {
+    cat > "$STRATUSLAB_CONF_DIR/registry.yml" <<REGISTRY
+version: 0.1
+log:
+  level: info
+storage:
+  filesystem:
+    rootdirectory: $STRATUSLAB_DATA_DIR/registry
+  delete:
+    enabled: true
+http:
+  addr: $STRATUSLAB_REGISTRY_HOST:$STRATUSLAB_REGISTRY_PORT
+REGISTRY
+}
+
+# Glance multi-store: keep the backends devstack configured and add ours.
+# Single-store devstacks are moved to multi-store with a `file` backend,
+# since only multi-store accepts an out-of-tree driver.
+function configure_stratuslab_glance {
+    local backends backend=$STRATUSLAB_GLANCE_BACKEND
+    backends=$(iniget "$GLANCE_API_CONF" DEFAULT enabled_backends)
+    if [[ -z "$backends" ]]; then
+        iniset "$GLANCE_API_CONF" DEFAULT enabled_backends "file:file"
+        iniset "$GLANCE_API_CONF" glance_store default_backend file
+        iniset "$GLANCE_API_CONF" file filesystem_store_datadir "$GLANCE_IMAGE_DIR"
+        iniset "$GLANCE_API_CONF" os_glance_staging_store filesystem_store_datadir "$GLANCE_STAGING_DIR"
+        iniset "$GLANCE_API_CONF" os_glance_tasks_store filesystem_store_datadir "$GLANCE_TASKS_DIR"
+    fi
+    stratuslab_append_to_list "$GLANCE_API_CONF" DEFAULT enabled_backends "$backend:appliance"
+    iniset "$GLANCE_API_CONF" "$backend" appliance_registry_url "http://$STRATUSLAB_REGISTRY_HOST:$STRATUSLAB_REGISTRY_PORT"
+    iniset "$GLANCE_API_CONF" "$backend" appliance_repository "$STRATUSLAB_REGISTRY_REPOSITORY"
+    iniset "$GLANCE_API_CONF" "$backend" store_description "Appliance repository (OCI registry)"
+}
+
+function configure_stratuslab_accounting {
+    local file=$STRATUSLAB_CONF_DIR/accounting.conf
+    configure_stratuslab_grid_options "$file"
+    iniset "$file" DEFAULT transport_url "$(get_notification_url)"
+    iniset "$file" accounting ledger_url "$STRATUSLAB_LEDGER_URL"
+    iniset "$file" accounting messengers ssm
+    iniset "$file" ssm outgoing_dir "$STRATUSLAB_OUTGOING_DIR"
+    configure_keystone_authtoken_middleware "$file" stratuslab keystone
+}
+
+function configure_stratuslab {
+    create_stratuslab_dirs
+    configure_stratuslab_vo_map
+    if [[ "$STRATUSLAB_ENABLE_SCHEDULER" == "True" ]]; then
+        configure_stratuslab_nova
+    fi
+    if [[ "$STRATUSLAB_ENABLE_APPLIANCE_STORE" == "True" ]]; then
+        configure_stratuslab_registry
+        configure_stratuslab_glance
+    fi
+    if [[ "$STRATUSLAB_ENABLE_ACCOUNTING" == "True" ]]; then
+        configure_stratuslab_nova_notifications
+        configure_stratuslab_accounting
+    fi
+}
+
+function install_stratuslab_publish_timer {
+    local command="stratuslab-accounting --config-file $STRATUSLAB_CONF_DIR/accounting.conf publish"
+    echo "$STRATUSLAB_PUBLISH_SCHEDULE $STACK_USER $command" | sudo tee "$STRATUSLAB_CRON_FILE" > /dev/null
+}
+
+function start_stratuslab {
+    if [[ "$STRATUSLAB_ENABLE_APPLIANCE_STORE" == "True" ]]; then
+        run_process sl-registry "/usr/bin/docker-registry serve $STRATUSLAB_CONF_DIR/registry.yml"
+    fi
+    if [[ "$STRATUSLAB_ENABLE_ACCOUNTING" == "True" ]]; then
+        run_process sl-acct-listener "$(which stratuslab-accounting-listener) --config-file $STRATUSLAB_CONF_DIR/accounting.conf"
+        install_stratuslab_publish_timer
+    fi
+    if is_service_enabled n-cpu && [[ "$STRATUSLAB_ENABLE_LIBVIRT_AGENT" == "True" ]]; then
+        run_process sl-libvirt-agent "$(which stratuslab-accounting-libvirt-agent) --config-file $STRATUSLAB_CONF_DIR/accounting.conf"
+    fi
+}
+
+# Two VOs' worth of sample aggregates and flavors on this host.
+function create_stratuslab_samples {
+    local vo host
+    host=$(hostname)
+    for vo in ${STRATUSLAB_VOS//,/ }; do
+        openstack --os-cloud devstack-admin aggregate create --property "grid_vos=$vo" "grid-$vo"
+        openstack --os-cloud devstack-admin aggregate add host "grid-$vo" "$host"
+        openstack --os-cloud devstack-admin flavor create --ram 512 --disk 1 --vcpus 1 \
+            --property "grid:vo=$vo" --property "grid:max_lifetime=86400" "grid.$vo.small"
+    done
+}
+
+function stop_stratuslab {
+    local service
+    for service in sl-registry sl-acct-listener sl-libvirt-agent; do
+        stop_process "$service"
+    done
+}
+
+function cleanup_stratuslab {
+    sudo rm -f "$STRATUSLAB_CRON_FILE"
+    sudo rm -rf "$STRATUSLAB_CONF_DIR" "$STRATUSLAB_DATA_DIR"
+}
+
+if [[ "$1" == "stack" ]]; then
+    case "$2" in
+        install)
+            echo_summary "Installing stratuslab-plugins"
+            install_stratuslab
+            ;;
+        post-config)
+            echo_summary "Configuring stratuslab-plugins"
+            configure_stratuslab
+            ;;
+        extra)
+            echo_summary "Starting stratuslab-plugins services"
+            start_stratuslab
+            if [[ "$STRATUSLAB_CREATE_SAMPLES" == "True" ]]; then
+                create_stratuslab_samples
+            fi
+            ;;
+    esac
+fi
+
+if [[ "$1" == "unstack" ]]; then
+    stop_stratuslab
+fi
+
+if [[ "$1" == "clean" ]]; then
+    cleanup_stratuslab
+fi
