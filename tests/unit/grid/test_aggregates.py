@@ -1,0 +1,116 @@
+"""Aggregate metadata: parsed once per aggregate, combined per host."""
+
+import logging
+
+import fixtures
+import testtools
+
+from stratuslab_plugins.grid import aggregates
+from stratuslab_plugins.grid import downtime
+
+
+class Agg(object):
+    """The two attributes of a Nova Aggregate the cache reads."""
+
+    def __init__(self, id, metadata, name='agg'):
+        self.id = id
+        self.metadata = metadata
+        self.name = name
+
+
+class TestParseMetadata(testtools.TestCase):
+
+    def test_every_key(self):
+        facts, problems = aggregates.parse_metadata({
+            'grid_vos': 'atlas, cms', 'grid_partition': 'Batch',
+            'grid_downtime': '1970-01-01T01:00Z/1970-01-01T02:00Z',
+            'grid_hepscore': '17.5', 'grid_failure_domain': 'rack1',
+            'grid_energy_efficiency': '0.2', 'grid_power_state': 'standby',
+            'other': 'x'})
+
+        self.assertEqual([], problems)
+        self.assertEqual(aggregates.AggregateFacts(
+            frozenset(['atlas', 'cms']), 'batch',
+            (downtime.Window(3600.0, 7200.0),), 17.5, 'rack1', 0.2,
+            'standby'), facts)
+
+    def test_bad_values_are_dropped_one_by_one(self):
+        facts, problems = aggregates.parse_metadata({
+            'grid_vos': 'atlas', 'grid_hepscore': 'fast',
+            'grid_downtime': 'soon', 'grid_partition': 'hpc'})
+
+        self.assertEqual(frozenset(['atlas']), facts.vos)
+        self.assertIsNone(facts.hepscore)
+        self.assertEqual((), facts.downtimes)
+        self.assertIsNone(facts.partition)
+        self.assertEqual(3, len(problems))
+
+
+class TestAggregateCache(testtools.TestCase):
+
+    def setUp(self):
+        super().setUp()
+        self.logs = self.useFixture(fixtures.FakeLogger(
+            name=aggregates.__name__, level=logging.WARNING))
+        self.cache = aggregates.AggregateCache()
+
+    def test_parses_once_per_aggregate_object(self):
+        calls = []
+        real = aggregates.parse_metadata
+        self.useFixture(fixtures.MonkeyPatch(
+            'stratuslab_plugins.grid.aggregates.parse_metadata',
+            lambda md: calls.append(md) or real(md)))
+        agg = Agg(1, {'grid_hepscore': '10'})
+
+        for _ in range(100):
+            self.assertEqual(10.0, self.cache.facts(agg).hepscore)
+        self.assertEqual(1, len(calls))
+
+        updated = Agg(1, {'grid_hepscore': '12'})
+        self.assertEqual(12.0, self.cache.facts(updated).hepscore)
+        self.assertEqual(2, len(calls))
+
+    def test_one_warning_per_aggregate_per_update(self):
+        bad = Agg(7, {'grid_hepscore': 'fast'}, name='rack7')
+        for _ in range(50):
+            self.cache.facts(bad)
+
+        self.assertEqual(1, self.logs.output.count('Aggregate rack7'))
+        self.assertIn("grid_hepscore='fast' is not a positive number",
+                      self.logs.output)
+        self.cache.facts(Agg(7, {'grid_hepscore': 'faster'}, name='rack7'))
+        self.assertEqual(2, self.logs.output.count('Aggregate rack7'))
+
+
+class TestCombine(testtools.TestCase):
+
+    def facts(self, **metadata):
+        return aggregates.parse_metadata(metadata)[0]
+
+    def test_most_restrictive_wins(self):
+        facts = [
+            self.facts(grid_vos='atlas', grid_partition='shared',
+                       grid_hepscore='12', grid_failure_domain='b',
+                       grid_energy_efficiency='3'),
+            self.facts(grid_vos='cms', grid_partition='batch',
+                       grid_hepscore='10', grid_failure_domain='a',
+                       grid_power_state='standby'),
+            self.facts(grid_partition='cloud'),
+        ]
+
+        self.assertEqual({'atlas', 'cms'}, aggregates.host_vos(facts))
+        self.assertEqual('batch', aggregates.host_partition(facts))
+        self.assertEqual(10.0, aggregates.host_hepscore(facts))
+        self.assertEqual('a', aggregates.host_failure_domain(facts))
+        self.assertEqual(3.0, aggregates.host_energy_efficiency(facts))
+        self.assertTrue(aggregates.host_in_standby(facts))
+
+    def test_nothing_said(self):
+        facts = [self.facts(other='x')]
+
+        self.assertIsNone(aggregates.host_vos(facts))
+        self.assertIsNone(aggregates.host_partition(facts))
+        self.assertIsNone(aggregates.host_hepscore(facts))
+        self.assertIsNone(aggregates.host_failure_domain(facts))
+        self.assertEqual((), aggregates.host_downtimes(facts))
+        self.assertFalse(aggregates.host_in_standby(facts))
