@@ -1,0 +1,450 @@
+"""The usage ledger: instance events, their intervals, and CPU samples.
+
+Four tables beside the accounting's own, in the same database:
+
+``usage_events``
+    every instance notification the listener recorded, once: the key
+    ``(instance_uuid, event_type, occurred_at)`` makes a redelivered
+    notification a no-op, which is what lets the listener acknowledge
+    after the commit (at-least-once delivery) without double counting;
+``usage_intervals`` and ``usage_instances``
+    derived from an instance's whole set of events by
+    :func:`~stratuslab_plugins.accounting.usage.intervals.build_timeline`
+    each time one arrives, so events arriving out of order only change
+    the result once all of them are in;
+``usage_cpu_samples``
+    the libvirt agents' readings, keyed the same idempotent way;
+``usage_rejected``
+    notifications the listener could not read, with the reason, so
+    nothing it acknowledged is lost without trace.
+
+Times are integer microseconds since the epoch (UTC): exact, ordered and
+the same on SQLite, MariaDB and PostgreSQL, whose date types differ in
+precision and time-zone handling.
+
+The schema is versioned with Alembic (its own version table,
+``usage_alembic_version``, so the accounting's tables can migrate
+independently): :func:`upgrade` brings any database to the current one::
+
+    ledger = UsageLedger.from_url('sqlite:////var/lib/stratuslab/ledger.db')
+    ledger.record_events(events)
+    ledger.usage_by_instance(since, until)    # {uuid: Usage}
+"""
+
+import datetime
+import os
+
+import alembic.command
+import alembic.config
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
+from sqlalchemy.dialects import sqlite
+
+from stratuslab_plugins.accounting import exceptions
+from stratuslab_plugins.accounting.ledger import engine as engine_mod
+from stratuslab_plugins.accounting.usage import cpu as cpu_mod
+from stratuslab_plugins.accounting.usage import events as events_mod
+from stratuslab_plugins.accounting.usage import intervals as intervals_mod
+
+UTC = datetime.timezone.utc
+VERSION_TABLE = 'usage_alembic_version'
+MIGRATIONS = os.path.join(os.path.dirname(__file__), 'usage_migrations')
+
+#: Rows per ``IN (...)`` list: well under every backend's parameter limit.
+CHUNK = 500
+
+metadata = sa.MetaData()
+
+_UUID = sa.String(36)
+_NAME = sa.String(255)
+_TIME = sa.BigInteger
+
+usage_events = sa.Table(
+    'usage_events', metadata,
+    sa.Column('id', sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column('instance_uuid', _UUID, nullable=False),
+    sa.Column('event_type', sa.String(64), nullable=False),
+    sa.Column('occurred_at', _TIME, nullable=False),
+    sa.Column('kind', sa.String(16)),
+    sa.Column('message_id', sa.String(64)),
+    sa.Column('project_id', sa.String(64)),
+    sa.Column('user_id', sa.String(64)),
+    sa.Column('name', _NAME),
+    sa.Column('image_id', _UUID),
+    sa.Column('host', _NAME),
+    sa.Column('flavor_id', _NAME),
+    sa.Column('vcpus', sa.Integer),
+    sa.Column('memory_mb', sa.Integer),
+    sa.Column('disk_gb', sa.Integer),
+    sa.Column('launched_at', _TIME),
+    sa.UniqueConstraint('instance_uuid', 'event_type', 'occurred_at',
+                        name='uq_usage_events_key'),
+)
+
+usage_instances = sa.Table(
+    'usage_instances', metadata,
+    sa.Column('instance_uuid', _UUID, primary_key=True),
+    sa.Column('project_id', sa.String(64)),
+    sa.Column('user_id', sa.String(64)),
+    sa.Column('name', _NAME),
+    sa.Column('image_id', _UUID),
+    sa.Column('host', _NAME),
+    sa.Column('started_at', _TIME),
+    sa.Column('deleted_at', _TIME),
+)
+
+usage_intervals = sa.Table(
+    'usage_intervals', metadata,
+    sa.Column('id', sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column('instance_uuid', _UUID, nullable=False, index=True),
+    sa.Column('kind', sa.String(16), nullable=False),
+    sa.Column('started_at', _TIME, nullable=False, index=True),
+    sa.Column('ended_at', _TIME, index=True),
+    sa.Column('flavor_id', _NAME),
+    sa.Column('vcpus', sa.Integer),
+    sa.Column('memory_mb', sa.Integer),
+    sa.Column('disk_gb', sa.Integer),
+)
+
+usage_cpu_samples = sa.Table(
+    'usage_cpu_samples', metadata,
+    sa.Column('id', sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column('instance_uuid', _UUID, nullable=False),
+    sa.Column('host', _NAME, nullable=False),
+    sa.Column('run_id', sa.String(64), nullable=False),
+    sa.Column('sampled_at', _TIME, nullable=False),
+    sa.Column('cpu_time_ns', sa.BigInteger, nullable=False),
+    sa.UniqueConstraint('instance_uuid', 'host', 'run_id', 'sampled_at',
+                        name='uq_usage_cpu_samples_key'),
+)
+
+usage_rejected = sa.Table(
+    'usage_rejected', metadata,
+    sa.Column('id', sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column('received_at', _TIME, nullable=False),
+    sa.Column('event_type', _NAME),
+    sa.Column('message_id', sa.String(64)),
+    sa.Column('reason', sa.Text, nullable=False),
+    sa.Column('payload', sa.Text),
+)
+
+
+def to_us(value):
+    """Return an aware (or naive UTC) datetime as epoch microseconds."""
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    delta = value - datetime.datetime(1970, 1, 1, tzinfo=UTC)
+    return (delta.days * 86400 + delta.seconds) * 10 ** 6 + \
+        delta.microseconds
+
+
+def from_us(value):
+    """Return epoch microseconds as an aware UTC datetime."""
+    if value is None:
+        return None
+    return datetime.datetime(1970, 1, 1, tzinfo=UTC) + \
+        datetime.timedelta(microseconds=value)
+
+
+def upgrade(engine):
+    """Bring the usage tables of ``engine``'s database to the current schema.
+
+    Safe to run at every start: Alembic does nothing when the database is
+    current.
+    """
+    config = alembic.config.Config()
+    config.set_main_option('script_location', MIGRATIONS)
+    try:
+        with engine.begin() as connection:
+            config.attributes['connection'] = connection
+            alembic.command.upgrade(config, 'head')
+    except sa.exc.SQLAlchemyError as exc:
+        raise exceptions.LedgerError(
+            'cannot migrate the usage ledger at %s: %s. Check the '
+            'connection URL and that the user may create tables.'
+            % (engine.url.render_as_string(hide_password=True), exc))
+
+
+def _chunks(values):
+    values = list(values)
+    for start in range(0, len(values), CHUNK):
+        yield values[start:start + CHUNK]
+
+
+def _insert_ignoring_duplicates(connection, table, rows):
+    # Each backend spells "skip rows whose key exists" differently; all
+    # three do it in the statement, so concurrent listeners never fail on
+    # each other's duplicates.
+    dialect = connection.dialect.name
+    if dialect == 'sqlite':
+        statement = sqlite.insert(table).on_conflict_do_nothing()
+    elif dialect == 'postgresql':
+        statement = postgresql.insert(table).on_conflict_do_nothing()
+    elif dialect in ('mysql', 'mariadb'):
+        statement = table.insert().prefix_with('IGNORE')
+    else:
+        raise exceptions.LedgerError(
+            'the usage ledger supports SQLite, MariaDB/MySQL and '
+            'PostgreSQL, not %s: change the ledger connection URL' % dialect)
+    connection.execute(statement, rows)
+
+
+def _event_row(event):
+    return {
+        'instance_uuid': event.instance_uuid,
+        'event_type': event.event_type,
+        'occurred_at': to_us(event.occurred_at),
+        'kind': event.kind,
+        'message_id': event.message_id,
+        'project_id': event.project_id,
+        'user_id': event.user_id,
+        'name': event.name,
+        'image_id': event.image_id,
+        'host': event.host,
+        'flavor_id': event.flavor_id,
+        'vcpus': event.vcpus,
+        'memory_mb': event.memory_mb,
+        'disk_gb': event.disk_gb,
+        'launched_at': to_us(event.launched_at),
+    }
+
+
+def _event_of(row):
+    return events_mod.InstanceEvent(
+        instance_uuid=row.instance_uuid,
+        event_type=row.event_type,
+        occurred_at=from_us(row.occurred_at),
+        kind=row.kind,
+        message_id=row.message_id,
+        project_id=row.project_id,
+        user_id=row.user_id,
+        name=row.name,
+        image_id=row.image_id,
+        host=row.host,
+        flavor_id=row.flavor_id,
+        vcpus=row.vcpus,
+        memory_mb=row.memory_mb,
+        disk_gb=row.disk_gb,
+        launched_at=from_us(row.launched_at),
+    )
+
+
+def _events_by_instance(connection, uuids):
+    found = {}
+    for chunk in _chunks(uuids):
+        query = sa.select(usage_events).where(
+            usage_events.c.instance_uuid.in_(chunk))
+        for row in connection.execute(query):
+            found.setdefault(row.instance_uuid, []).append(_event_of(row))
+    return found
+
+
+def _interval_rows(uuid, timeline):
+    return [{'instance_uuid': uuid,
+             'kind': interval.kind,
+             'started_at': to_us(interval.start),
+             'ended_at': to_us(interval.end),
+             'flavor_id': interval.flavor.flavor_id,
+             'vcpus': interval.flavor.vcpus,
+             'memory_mb': interval.flavor.memory_mb,
+             'disk_gb': interval.flavor.disk_gb}
+            for interval in timeline.intervals]
+
+
+def _instance_row(timeline):
+    facts = timeline.facts
+    return {'instance_uuid': facts.uuid,
+            'project_id': facts.project_id,
+            'user_id': facts.user_id,
+            'name': facts.name,
+            'image_id': facts.image_id,
+            'host': facts.host,
+            'started_at': to_us(timeline.started_at),
+            'deleted_at': to_us(timeline.deleted_at)}
+
+
+def rebuild_instances(connection, uuids):
+    """Recompute the intervals and facts of ``uuids`` from their events."""
+    uuids = sorted(set(uuids))
+    by_instance = _events_by_instance(connection, uuids)
+    interval_rows, instance_rows = [], []
+    for uuid in uuids:
+        timeline = intervals_mod.build_timeline(by_instance[uuid])
+        interval_rows.extend(_interval_rows(uuid, timeline))
+        instance_rows.append(_instance_row(timeline))
+    for chunk in _chunks(uuids):
+        connection.execute(usage_intervals.delete().where(
+            usage_intervals.c.instance_uuid.in_(chunk)))
+        connection.execute(usage_instances.delete().where(
+            usage_instances.c.instance_uuid.in_(chunk)))
+    if interval_rows:
+        connection.execute(usage_intervals.insert(), interval_rows)
+    connection.execute(usage_instances.insert(), instance_rows)
+
+
+def record_events(connection, events):
+    """Record instance events (idempotent) and refresh their instances."""
+    events = list(events)
+    if not events:
+        return
+    _insert_ignoring_duplicates(connection, usage_events,
+                                [_event_row(e) for e in events])
+    rebuild_instances(connection, {e.instance_uuid for e in events})
+
+
+def record_cpu_samples(connection, samples):
+    """Record CPU samples (idempotent)."""
+    rows = [{'instance_uuid': s.instance_uuid, 'host': s.host,
+             'run_id': s.run_id, 'sampled_at': to_us(s.sampled_at),
+             'cpu_time_ns': s.cpu_time_ns} for s in samples]
+    if rows:
+        _insert_ignoring_duplicates(connection, usage_cpu_samples, rows)
+
+
+def record_rejected(connection, event_type, message_id, reason, payload):
+    """Keep a notification the listener could not read, with the reason."""
+    connection.execute(usage_rejected.insert(), [{
+        'received_at': to_us(datetime.datetime.now(UTC)),
+        'event_type': event_type, 'message_id': message_id,
+        'reason': reason, 'payload': payload}])
+
+
+def _timelines(connection, uuids):
+    timelines = {}
+    for chunk in _chunks(uuids):
+        facts = {row.instance_uuid: row for row in connection.execute(
+            sa.select(usage_instances).where(
+                usage_instances.c.instance_uuid.in_(chunk)))}
+        spans = {}
+        for row in connection.execute(
+                sa.select(usage_intervals)
+                .where(usage_intervals.c.instance_uuid.in_(chunk))
+                .order_by(usage_intervals.c.started_at)):
+            spans.setdefault(row.instance_uuid, []).append(
+                intervals_mod.Interval(
+                    row.kind, from_us(row.started_at), from_us(row.ended_at),
+                    intervals_mod.Flavor(row.flavor_id, row.vcpus,
+                                         row.memory_mb, row.disk_gb)))
+        for uuid, row in facts.items():
+            timelines[uuid] = intervals_mod.Timeline(
+                facts=intervals_mod.InstanceFacts(
+                    uuid=uuid, project_id=row.project_id,
+                    user_id=row.user_id, name=row.name,
+                    image_id=row.image_id, host=row.host),
+                intervals=tuple(spans.get(uuid, ())),
+                started_at=from_us(row.started_at),
+                deleted_at=from_us(row.deleted_at))
+    return timelines
+
+
+def _cpu_samples(connection, uuids):
+    found = {}
+    for chunk in _chunks(uuids):
+        for row in connection.execute(
+                sa.select(usage_cpu_samples).where(
+                    usage_cpu_samples.c.instance_uuid.in_(chunk))):
+            found.setdefault(row.instance_uuid, []).append(
+                cpu_mod.CpuSample(row.instance_uuid, row.host, row.run_id,
+                                  from_us(row.sampled_at), row.cpu_time_ns))
+    return found
+
+
+def _usages(connection, uuids, until):
+    timelines = _timelines(connection, uuids)
+    samples = _cpu_samples(connection, timelines)
+    result = {}
+    for uuid, timeline in timelines.items():
+        usage = intervals_mod.usage_until(
+            timeline, until, cpu_mod.cpu_seconds(samples.get(uuid, ()),
+                                                 until))
+        if usage is not None:
+            result[uuid] = usage
+    return result
+
+
+def usage_for_instance(connection, uuid, until):
+    """Return one instance's :class:`~.intervals.Usage` up to ``until``.
+
+    None when the ledger knows nothing of it, or it had not started then.
+    """
+    return _usages(connection, [uuid], until).get(uuid)
+
+
+def usage_by_instance(connection, since, until):
+    """Return ``{uuid: Usage}`` for every instance alive in a period.
+
+    An instance is alive in ``[since, until)`` when one of its intervals
+    overlaps it: this includes instances created and deleted between two
+    accounting runs, which the Nova API no longer lists.
+    """
+    since_us, until_us = to_us(since), to_us(until)
+    query = sa.select(usage_intervals.c.instance_uuid).distinct().where(
+        usage_intervals.c.started_at < until_us,
+        sa.or_(usage_intervals.c.ended_at.is_(None),
+               usage_intervals.c.ended_at > since_us))
+    uuids = [row.instance_uuid for row in connection.execute(query)]
+    return _usages(connection, uuids, until)
+
+
+class UsageLedger:
+    """The usage tables of one database, each call one transaction.
+
+    :param engine: from :func:`~.engine.create_engine`; its SQLite
+        transactions take the write lock up front, so several listeners
+        can share one file.
+    """
+
+    def __init__(self, engine):
+        self.engine = engine
+
+    @classmethod
+    def from_url(cls, url):
+        """Open (and migrate) the ledger at a SQLAlchemy URL."""
+        engine = engine_mod.create_engine(url)
+        upgrade(engine)
+        return cls(engine)
+
+    def _write(self, function, *args):
+        try:
+            with self.engine.begin() as connection:
+                function(connection, *args)
+        except sa.exc.SQLAlchemyError as exc:
+            raise exceptions.LedgerError(
+                'cannot write to the usage ledger at %s: %s'
+                % (self.engine.url.render_as_string(hide_password=True),
+                   exc))
+
+    def record(self, events=(), samples=(), rejected=()):
+        """Write events, CPU samples and rejects in one transaction.
+
+        :param rejected: ``(event_type, message_id, reason, payload)``
+            tuples.
+        """
+        def write(connection):
+            record_events(connection, events)
+            record_cpu_samples(connection, samples)
+            for item in rejected:
+                record_rejected(connection, *item)
+        self._write(write)
+
+    def record_events(self, events):
+        self.record(events=events)
+
+    def record_cpu_samples(self, samples):
+        self.record(samples=samples)
+
+    def usage_for_instance(self, uuid, until):
+        with self.engine.connect() as connection:
+            return usage_for_instance(connection, uuid, until)
+
+    def usage_by_instance(self, since, until):
+        with self.engine.connect() as connection:
+            return usage_by_instance(connection, since, until)
+
+    def rejected(self):
+        """Return the rejected notifications, oldest first."""
+        with self.engine.connect() as connection:
+            return connection.execute(sa.select(usage_rejected).order_by(
+                usage_rejected.c.id)).all()

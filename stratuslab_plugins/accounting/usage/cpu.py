@@ -1,0 +1,116 @@
+"""CPU-time samples from the libvirt agents, and the CPU seconds in them.
+
+libvirt reports a domain's CPU time (``virDomainGetCPUStats``, in
+nanoseconds) as a counter that starts at zero each time the domain starts
+on a host: after a power-off, a migration or a resize the counter starts
+again. The agent therefore sends, with each reading, the host and the
+domain's *run id* (libvirt's domain ID, new at every start); the CPU time
+of an instance is the sum, over its runs, of the last reading of each::
+
+    cpu_seconds([CpuSample(uuid, 'cn1', '7', t1, 5 * 10**9), ...], until)
+
+Samples travel as oslo.messaging notifications of priority ``sample`` and
+event type :data:`EVENT_TYPE`; :func:`to_payload` and :func:`from_payload`
+are the two ends of that wire format.
+"""
+
+import dataclasses
+import datetime
+
+from stratuslab_plugins.accounting.usage import events
+
+#: Event type of the agents' notifications.
+EVENT_TYPE = 'stratuslab.instance.cpu'
+#: Version of the payload below; a listener refuses other major versions.
+PAYLOAD_VERSION = '1.0'
+
+NANOSECONDS = 10 ** 9
+
+
+@dataclasses.dataclass(frozen=True)
+class CpuSample:
+    """One reading of one domain's cumulative CPU time.
+
+    :param run_id: libvirt's domain ID when the reading was taken; a new
+        ID means the counter restarted from zero.
+    :param sampled_at: when it was read (aware UTC).
+    :param cpu_time_ns: the counter, nanoseconds.
+    """
+
+    instance_uuid: str
+    host: str
+    run_id: str
+    sampled_at: datetime.datetime
+    cpu_time_ns: int
+
+
+def to_payload(host, samples):
+    """Return the notification payload of ``samples`` from ``host``."""
+    return {
+        'version': PAYLOAD_VERSION,
+        'host': host,
+        'samples': [{'instance_uuid': s.instance_uuid,
+                     'run_id': s.run_id,
+                     'sampled_at': s.sampled_at.isoformat(),
+                     'cpu_time_ns': s.cpu_time_ns} for s in samples],
+    }
+
+
+def from_payload(payload, what='CPU sample notification'):
+    """Return the :class:`CpuSample` list of an agent's payload.
+
+    :raises events.MalformedNotification: naming what is wrong.
+    """
+    if not isinstance(payload, dict) or not isinstance(
+            payload.get('samples'), list):
+        raise events.MalformedNotification(
+            '%s: the payload has no list of samples' % what)
+    version = str(payload.get('version', ''))
+    if version.split('.')[0] != PAYLOAD_VERSION.split('.')[0]:
+        raise events.MalformedNotification(
+            '%s: payload version %r, this listener reads %s; upgrade the '
+            'listener or the agent so both match' % (
+                what, version, PAYLOAD_VERSION))
+    host = payload.get('host')
+    samples = []
+    for item in payload['samples']:
+        try:
+            samples.append(CpuSample(
+                instance_uuid=str(item['instance_uuid']),
+                host=str(host),
+                run_id=str(item['run_id']),
+                sampled_at=events.parse_time(item['sampled_at'],
+                                             '%s sampled_at' % what),
+                cpu_time_ns=int(item['cpu_time_ns'])))
+        except (KeyError, TypeError, ValueError) as exc:
+            raise events.MalformedNotification(
+                '%s from host %s: sample %r is incomplete or not a number '
+                '(%s)' % (what, host, item, exc))
+    return samples
+
+
+def cpu_seconds(samples, until=None):
+    """Return the CPU seconds ``samples`` add up to by ``until``, or None.
+
+    None when no sample was taken by then (no agent reports the instance:
+    the record builder then falls back to its own rule). A reading lower
+    than the previous one of the same run is a restart the agent missed
+    and starts a new run.
+
+    :param samples: every sample of one instance, any order, duplicates
+        allowed.
+    :param until: ignore samples taken after it (aware UTC); None for all.
+    """
+    taken = [s for s in set(samples)
+             if until is None or s.sampled_at <= until]
+    if not taken:
+        return None
+    finished = 0
+    last = {}
+    for sample in sorted(taken, key=lambda s: (s.sampled_at, s.cpu_time_ns)):
+        run = (sample.host, sample.run_id)
+        previous = last.get(run)
+        if previous is not None and sample.cpu_time_ns < previous:
+            finished += previous
+        last[run] = sample.cpu_time_ns
+    return int((finished + sum(last.values())) // NANOSECONDS)

@@ -1,0 +1,265 @@
+"""Nova's versioned instance notifications, read as usage events.
+
+One notification becomes one :class:`InstanceEvent`: which instance, when,
+what state it entered (its *kind*), and the facts a record needs if the
+Nova API forgets the instance (project, user, name, image, flavor). What
+each event type means is data (:data:`EVENT_KINDS`, :data:`STATE_KINDS`),
+so supporting another event is one line::
+
+    event = parse_notification('instance.suspend.end', payload,
+                               {'timestamp': '2026-01-01 10:00:00.000001',
+                                'message_id': '...'})
+    event.kind   # 'suspended'
+
+Nova sends these only with ``[notifications] notification_format`` set to
+``versioned`` or ``both``; the payload is a serialised Nova object
+(``nova_object.data`` holds the fields).
+"""
+
+import dataclasses
+import datetime
+import typing
+
+from oslo_utils import timeutils
+
+from stratuslab_plugins.accounting import exceptions
+
+UTC = datetime.timezone.utc
+
+#: What an instance is doing during an interval. Only RUNNING counts as
+#: wall time; PAUSED, SUSPENDED and SHELVED (powered off but still on its
+#: host, holding its resources) count as suspend time; STOPPED and
+#: OFFLOADED (shelved and offloaded: nothing left on a host) count as
+#: neither; DELETED ends the instance.
+RUNNING = 'running'
+PAUSED = 'paused'
+SUSPENDED = 'suspended'
+SHELVED = 'shelved'
+STOPPED = 'stopped'
+OFFLOADED = 'offloaded'
+DELETED = 'deleted'
+#: Before the first event the ledger saw (an instance older than the
+#: listener): counted as running, as the Nova API would count it.
+UNKNOWN = 'unknown'
+
+WALL_KINDS = frozenset((RUNNING, UNKNOWN))
+SUSPEND_KINDS = frozenset((PAUSED, SUSPENDED, SHELVED))
+
+#: The Nova ``vm_state`` each kind corresponds to, for the record builder's
+#: status mapping.
+NOVA_STATE_OF_KIND = {
+    RUNNING: 'active',
+    UNKNOWN: 'active',
+    PAUSED: 'paused',
+    SUSPENDED: 'suspended',
+    SHELVED: 'shelved',
+    STOPPED: 'stopped',
+    OFFLOADED: 'shelved_offloaded',
+    DELETED: 'deleted',
+}
+
+#: The state an instance is in once a transition event has happened.
+EVENT_KINDS = {
+    'instance.create.end': RUNNING,
+    'instance.power_on.end': RUNNING,
+    'instance.power_off.end': STOPPED,
+    'instance.pause.end': PAUSED,
+    'instance.unpause.end': RUNNING,
+    'instance.suspend.end': SUSPENDED,
+    'instance.resume.end': RUNNING,
+    'instance.shelve.end': SHELVED,
+    'instance.shelve_offload.end': OFFLOADED,
+    'instance.unshelve.end': RUNNING,
+    'instance.resize_finish.end': RUNNING,
+    'instance.resize_revert.end': RUNNING,
+    'instance.rebuild.end': RUNNING,
+    'instance.restore.end': RUNNING,
+    'instance.soft_delete.end': STOPPED,
+    'instance.delete.end': DELETED,
+}
+
+#: The periodic audit (``[DEFAULT] instance_usage_audit = True``): no
+#: transition, an observation of the current state and facts.
+EXISTS = 'instance.exists'
+
+#: Every event type the listener records.
+HANDLED_EVENT_TYPES = tuple(EVENT_KINDS) + (EXISTS,)
+
+#: Nova ``vm_state`` values an ``instance.exists`` can report. States that
+#: say nothing about consumption (``building``, ``error``) are absent: the
+#: observation then keeps the kind already in force.
+STATE_KINDS = {
+    'active': RUNNING,
+    'resized': RUNNING,
+    'rescued': RUNNING,
+    'paused': PAUSED,
+    'suspended': SUSPENDED,
+    'shelved': SHELVED,
+    'shelved_offloaded': OFFLOADED,
+    'stopped': STOPPED,
+    'soft-delete': STOPPED,
+    'deleted': DELETED,
+}
+
+
+class MalformedNotification(exceptions.AccountingError):
+    """A notification the listener cannot read; it is logged and dropped."""
+
+
+@dataclasses.dataclass(frozen=True)
+class InstanceEvent:
+    """One instance notification, in the terms of usage.
+
+    :param occurred_at: when the instance entered ``kind`` (aware UTC):
+        ``launched_at`` for a create, ``terminated_at`` for a delete, the
+        notification's own timestamp otherwise.
+    :param kind: the kind the instance is in from ``occurred_at`` on, or
+        None when the event changes nothing (an ``instance.exists`` in an
+        uninformative state).
+    :param message_id: the oslo.messaging message id, for the operator.
+    """
+
+    instance_uuid: str
+    event_type: str
+    occurred_at: datetime.datetime
+    kind: typing.Optional[str]
+    message_id: typing.Optional[str] = None
+    project_id: typing.Optional[str] = None
+    user_id: typing.Optional[str] = None
+    name: typing.Optional[str] = None
+    image_id: typing.Optional[str] = None
+    host: typing.Optional[str] = None
+    flavor_id: typing.Optional[str] = None
+    vcpus: typing.Optional[int] = None
+    memory_mb: typing.Optional[int] = None
+    disk_gb: typing.Optional[int] = None
+    launched_at: typing.Optional[datetime.datetime] = None
+
+    @property
+    def key(self):
+        """What makes a redelivered notification the same event."""
+        return (self.instance_uuid, self.event_type, self.occurred_at)
+
+
+def parse_time(value, what):
+    """Return ``value`` (ISO 8601 string or datetime) as aware UTC.
+
+    Nova writes envelope timestamps as ``2026-01-01 10:00:00.000001``
+    (naive, UTC) and payload times as ``2026-01-01T10:00:00Z``.
+    """
+    if value in (None, ''):
+        return None
+    try:
+        if not isinstance(value, datetime.datetime):
+            value = timeutils.parse_isotime(str(value))
+    except ValueError as exc:
+        raise MalformedNotification(
+            '%s is %r, not an ISO 8601 time (%s)' % (what, value, exc))
+    if value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    return value.astimezone(UTC)
+
+
+def is_versioned(payload):
+    """Tell a versioned payload (a Nova object) from a legacy one."""
+    return isinstance(payload, dict) and 'nova_object.data' in payload
+
+
+def _fields(payload, what):
+    if not is_versioned(payload):
+        raise MalformedNotification(
+            '%s: the payload is not a versioned Nova object (no '
+            'nova_object.data); is the publisher Nova with '
+            'notification_format = versioned?' % what)
+    return payload['nova_object.data']
+
+
+def _flavor(data):
+    flavor = data.get('flavor')
+    if isinstance(flavor, dict):
+        flavor = flavor.get('nova_object.data', flavor)
+    return flavor if isinstance(flavor, dict) else {}
+
+
+def _int(value, what):
+    if value is None:
+        return None
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        raise MalformedNotification('%s is %r, not an integer'
+                                    % (what, value))
+
+
+def _kind(event_type, data):
+    if event_type == EXISTS:
+        return STATE_KINDS.get(data.get('state'))
+    return EVENT_KINDS[event_type]
+
+
+def _occurred_at(event_type, data, metadata, what):
+    sent_at = parse_time((metadata or {}).get('timestamp'),
+                         '%s timestamp' % what)
+    if event_type == 'instance.create.end':
+        own = parse_time(data.get('launched_at'), '%s launched_at' % what)
+    elif EVENT_KINDS.get(event_type) == DELETED:
+        own = (parse_time(data.get('terminated_at'),
+                          '%s terminated_at' % what)
+               or parse_time(data.get('deleted_at'), '%s deleted_at' % what))
+    else:
+        own = None
+    when = own or sent_at
+    if when is None:
+        raise MalformedNotification(
+            '%s has no timestamp: the listener cannot place it in time'
+            % what)
+    return when
+
+
+def parse_notification(event_type, payload, metadata=None):
+    """Return the :class:`InstanceEvent` of one versioned notification.
+
+    :param event_type: e.g. ``instance.suspend.end``; one of
+        :data:`HANDLED_EVENT_TYPES`.
+    :param payload: the notification payload (a serialised Nova object).
+    :param metadata: the listener's metadata (``timestamp``,
+        ``message_id``).
+    :raises MalformedNotification: naming the event and what is wrong.
+    """
+    metadata = metadata or {}
+    what = 'notification %s (message %s)' % (
+        event_type, metadata.get('message_id') or 'without id')
+    if event_type not in HANDLED_EVENT_TYPES:
+        raise MalformedNotification(
+            '%s: not an event type the usage ledger records (%s)'
+            % (what, ', '.join(HANDLED_EVENT_TYPES)))
+    data = _fields(payload, what)
+    uuid = data.get('uuid')
+    if not uuid:
+        raise MalformedNotification('%s: the payload names no instance '
+                                    '(no uuid)' % what)
+    flavor = _flavor(data)
+    root, ephemeral = flavor.get('root_gb'), flavor.get('ephemeral_gb')
+    disk = None
+    if root is not None or ephemeral is not None:
+        disk = (_int(root, '%s flavor root_gb' % what) or 0) + (
+            _int(ephemeral, '%s flavor ephemeral_gb' % what) or 0)
+    return InstanceEvent(
+        instance_uuid=str(uuid),
+        event_type=event_type,
+        occurred_at=_occurred_at(event_type, data, metadata, what),
+        kind=_kind(event_type, data),
+        message_id=metadata.get('message_id'),
+        project_id=data.get('tenant_id'),
+        user_id=data.get('user_id'),
+        name=data.get('display_name'),
+        image_id=data.get('image_uuid') or None,
+        host=data.get('host'),
+        flavor_id=flavor.get('flavorid'),
+        vcpus=_int(flavor.get('vcpus'), '%s flavor vcpus' % what),
+        memory_mb=_int(flavor.get('memory_mb'), '%s flavor memory_mb'
+                       % what),
+        disk_gb=disk,
+        launched_at=parse_time(data.get('launched_at'),
+                               '%s launched_at' % what),
+    )

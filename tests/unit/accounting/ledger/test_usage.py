@@ -1,0 +1,113 @@
+"""The usage ledger on a real SQLite file (WAL, BEGIN IMMEDIATE)."""
+
+import os
+
+from alembic import autogenerate
+from alembic import migration
+import fixtures
+import sqlalchemy as sa
+import testtools
+
+from stratuslab_plugins.accounting import exceptions
+from stratuslab_plugins.accounting.ledger import usage
+from stratuslab_plugins.accounting.usage import cpu
+from stratuslab_plugins.accounting.usage import events
+from tests.unit.accounting.usage import nova_payloads as nova
+
+A = '6f1c8a52-3d0b-4a55-9d4f-2f8e1f0c00aa'
+B = '6f1c8a52-3d0b-4a55-9d4f-2f8e1f0c00bb'
+
+
+def parsed(messages):
+    return [events.parse_notification(*m) for m in messages]
+
+
+class UsageLedgerTest(testtools.TestCase):
+
+    def setUp(self):
+        super().setUp()
+        self.path = os.path.join(self.useFixture(fixtures.TempDir()).path,
+                                 'ledger.sqlite')
+        self.url = 'sqlite:///%s' % self.path
+        self.ledger = usage.UsageLedger.from_url(self.url)
+        self.addCleanup(self.ledger.engine.dispose)
+
+    def count(self, table):
+        with self.ledger.engine.connect() as connection:
+            return connection.execute(
+                sa.select(sa.func.count()).select_from(table)).scalar()
+
+    def test_migrations_give_the_declared_schema_and_rerun_harmlessly(self):
+        usage.upgrade(self.ledger.engine)
+        with self.ledger.engine.connect() as connection:
+            context = migration.MigrationContext.configure(
+                connection, opts={'version_table': usage.VERSION_TABLE})
+            self.assertEqual([], autogenerate.compare_metadata(
+                context, usage.metadata))
+            self.assertEqual('0001', context.get_current_revision())
+
+    def test_redelivered_events_are_stored_once(self):
+        messages = nova.lifecycle(A, [(0, 'instance.create.end'),
+                                      (10, 'instance.suspend.end')])
+        self.ledger.record_events(parsed(messages))
+        self.ledger.record_events(parsed(messages + messages[:1]))
+        self.assertEqual(2, self.count(usage.usage_events))
+        self.assertEqual(2, self.count(usage.usage_intervals))
+
+    def test_out_of_order_writes_converge(self):
+        messages = nova.lifecycle(A, [
+            (0, 'instance.create.end'), (10, 'instance.suspend.end'),
+            (20, 'instance.resume.end'), (30, 'instance.delete.end')])
+        for message in reversed(messages):
+            self.ledger.record_events(parsed([message]))
+        got = self.ledger.usage_for_instance(A, nova.at(60))
+        self.assertEqual((20 * 60, 10 * 60, 'deleted', nova.at(30)),
+                         (got.wall_seconds, got.suspend_seconds, got.status,
+                          got.ended_at))
+        self.assertEqual(('proj-a', 'user-a', 2, 4096, 20),
+                         (got.project_id, got.user_id, got.vcpus,
+                          got.memory_mb, got.disk_gb))
+
+    def test_usage_by_instance_finds_instances_gone_from_the_api(self):
+        self.ledger.record_events(parsed(
+            nova.lifecycle(A, [(5, 'instance.create.end'),
+                               (15, 'instance.delete.end')]) +
+            nova.lifecycle(B, [(100, 'instance.create.end')])))
+        self.assertEqual({A}, set(self.ledger.usage_by_instance(
+            nova.at(0), nova.at(60))))
+        self.assertEqual({B}, set(self.ledger.usage_by_instance(
+            nova.at(60), nova.at(200))))
+        self.assertEqual(600, self.ledger.usage_by_instance(
+            nova.at(0), nova.at(60))[A].wall_seconds)
+
+    def test_cpu_samples_become_cpu_seconds(self):
+        self.ledger.record_events(parsed(
+            nova.lifecycle(A, [(0, 'instance.create.end')])))
+        samples = [cpu.CpuSample(A, 'cn1', '3', nova.at(m), s * 10 ** 9)
+                   for m, s in ((1, 20), (2, 50))]
+        self.ledger.record_cpu_samples(samples)
+        self.ledger.record_cpu_samples(samples)
+        self.assertEqual(2, self.count(usage.usage_cpu_samples))
+        self.assertEqual(50, self.ledger.usage_for_instance(
+            A, nova.at(10)).cpu_seconds)
+        self.assertIsNone(self.ledger.usage_for_instance(
+            B, nova.at(10)))
+
+    def test_rejected_notifications_are_kept_with_the_reason(self):
+        self.ledger.record(rejected=[('instance.create.end', 'm-9',
+                                      'no uuid', '{}')])
+        [row] = self.ledger.rejected()
+        self.assertEqual(('m-9', 'no uuid'), (row.message_id, row.reason))
+
+    def test_bad_url_raises_ledger_error(self):
+        exc = self.assertRaises(exceptions.LedgerError,
+                                usage.UsageLedger.from_url,
+                                'sqlite:////nonexistent-dir/x/ledger.sqlite')
+        self.assertIn('ledger.sqlite', str(exc))
+
+
+class TimeTest(testtools.TestCase):
+
+    def test_microseconds_round_trip(self):
+        when = nova.at(1).replace(microsecond=999999)
+        self.assertEqual(when, usage.from_us(usage.to_us(when)))

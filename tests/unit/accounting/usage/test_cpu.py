@@ -1,0 +1,66 @@
+"""CPU seconds from libvirt samples across restarts and migrations."""
+
+import datetime
+
+import testtools
+
+from stratuslab_plugins.accounting.usage import cpu
+from stratuslab_plugins.accounting.usage import events
+from tests.unit.accounting.usage import nova_payloads as nova
+
+UUID = '6f1c8a52-3d0b-4a55-9d4f-2f8e1f0c0003'
+S = cpu.NANOSECONDS
+
+
+def sample(minute, seconds, run='1', host='cn1'):
+    return cpu.CpuSample(UUID, host, run, nova.at(minute), seconds * S)
+
+
+class CpuSecondsTest(testtools.TestCase):
+
+    def test_last_reading_of_each_run_adds_up(self):
+        samples = [sample(1, 30), sample(2, 90), sample(5, 10, run='2'),
+                   sample(6, 40, run='2'), sample(8, 5, run='1',
+                                                  host='cn2')]
+        self.assertEqual(90 + 40 + 5, cpu.cpu_seconds(samples))
+
+    def test_order_and_duplicates_do_not_matter(self):
+        samples = [sample(2, 90), sample(1, 30), sample(2, 90)]
+        self.assertEqual(90, cpu.cpu_seconds(list(reversed(samples))))
+
+    def test_a_missed_restart_in_the_same_run_is_detected(self):
+        self.assertEqual(90 + 20, cpu.cpu_seconds(
+            [sample(1, 90), sample(2, 20)]))
+
+    def test_until_ignores_later_samples(self):
+        samples = [sample(1, 30), sample(9, 600)]
+        self.assertEqual(30, cpu.cpu_seconds(samples, nova.at(5)))
+        self.assertIsNone(cpu.cpu_seconds(samples, nova.at(0)))
+        self.assertIsNone(cpu.cpu_seconds([]))
+
+
+class PayloadTest(testtools.TestCase):
+
+    def test_round_trip(self):
+        samples = [sample(1, 30), sample(2, 90, run='7')]
+        payload = cpu.to_payload('cn1', samples)
+        self.assertEqual(samples, cpu.from_payload(payload))
+
+    def test_other_major_version_is_refused(self):
+        payload = cpu.to_payload('cn1', [sample(1, 30)])
+        payload['version'] = '2.0'
+        exc = self.assertRaises(events.MalformedNotification,
+                                cpu.from_payload, payload)
+        self.assertIn("'2.0'", str(exc))
+
+    def test_incomplete_sample_names_the_host(self):
+        payload = {'version': '1.0', 'host': 'cn9',
+                   'samples': [{'instance_uuid': UUID}]}
+        exc = self.assertRaises(events.MalformedNotification,
+                                cpu.from_payload, payload)
+        self.assertIn('cn9', str(exc))
+
+    def test_times_are_utc(self):
+        payload = cpu.to_payload('cn1', [sample(1, 30)])
+        self.assertEqual(datetime.timezone.utc,
+                         cpu.from_payload(payload)[0].sampled_at.tzinfo)

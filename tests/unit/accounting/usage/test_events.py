@@ -1,0 +1,105 @@
+"""Reading Nova's versioned notifications as usage events."""
+
+import testtools
+
+from stratuslab_plugins.accounting.usage import events
+from tests.unit.accounting.usage import nova_payloads as nova
+
+UUID = '6f1c8a52-3d0b-4a55-9d4f-2f8e1f0c0001'
+
+
+class ParseNotificationTest(testtools.TestCase):
+
+    def test_create_starts_at_launch_not_at_the_envelope_time(self):
+        event_type, payload, metadata = nova.notification(
+            'instance.create.end', UUID, nova.at(3), nova.at(1))
+        event = events.parse_notification(event_type, payload, metadata)
+        self.assertEqual(nova.at(1), event.occurred_at)
+        self.assertEqual(events.RUNNING, event.kind)
+        self.assertEqual(('proj-a', 'user-a', 'vm', 'img-1', 'compute1'),
+                         (event.project_id, event.user_id, event.name,
+                          event.image_id, event.host))
+        self.assertEqual((2, 4096, 20, 'm1.medium'),
+                         (event.vcpus, event.memory_mb, event.disk_gb,
+                          event.flavor_id))
+
+    def test_transition_takes_the_envelope_time_to_the_microsecond(self):
+        when = nova.at(5).replace(microsecond=123456)
+        event = events.parse_notification(*nova.notification(
+            'instance.suspend.end', UUID, when, nova.at(0)))
+        self.assertEqual(when, event.occurred_at)
+        self.assertEqual(events.SUSPENDED, event.kind)
+
+    def test_delete_ends_at_terminated_at(self):
+        _, payload, metadata = nova.notification(
+            'instance.delete.end', UUID, nova.at(9), nova.at(0))
+        payload['nova_object.data']['terminated_at'] = nova.nova_time(
+            nova.at(8))
+        event = events.parse_notification('instance.delete.end', payload,
+                                          metadata)
+        self.assertEqual((nova.at(8), events.DELETED),
+                         (event.occurred_at, event.kind))
+
+    def test_exists_reads_the_state(self):
+        for state, kind in (('active', events.RUNNING),
+                            ('suspended', events.SUSPENDED),
+                            ('shelved_offloaded', events.OFFLOADED),
+                            ('error', None)):
+            event = events.parse_notification(*nova.notification(
+                events.EXISTS, UUID, nova.at(60), nova.at(0), state=state))
+            self.assertEqual(kind, event.kind, state)
+
+    def test_disk_is_root_plus_ephemeral(self):
+        flavor = nova.flavor_payload(root_gb=10, ephemeral_gb=5)
+        event = events.parse_notification(*nova.notification(
+            'instance.create.end', UUID, nova.at(0), nova.at(0),
+            flavor=flavor))
+        self.assertEqual(15, event.disk_gb)
+
+    def test_the_same_notification_gives_the_same_key(self):
+        message = nova.notification('instance.power_off.end', UUID,
+                                    nova.at(4), nova.at(0))
+        self.assertEqual(events.parse_notification(*message).key,
+                         events.parse_notification(*message).key)
+
+    def test_unversioned_payload_is_refused_with_the_nova_option(self):
+        exc = self.assertRaises(
+            events.MalformedNotification, events.parse_notification,
+            'instance.create.end', {'instance_id': UUID},
+            {'timestamp': '2026-01-01 00:00:00', 'message_id': 'm-1'})
+        self.assertIn('m-1', str(exc))
+        self.assertIn('notification_format', str(exc))
+
+    def test_missing_uuid_names_the_event(self):
+        _, payload, metadata = nova.notification(
+            'instance.resume.end', UUID, nova.at(1), nova.at(0))
+        del payload['nova_object.data']['uuid']
+        exc = self.assertRaises(events.MalformedNotification,
+                                events.parse_notification,
+                                'instance.resume.end', payload, metadata)
+        self.assertIn('instance.resume.end', str(exc))
+        self.assertIn('uuid', str(exc))
+
+    def test_bad_time_names_the_field(self):
+        _, payload, metadata = nova.notification(
+            'instance.resume.end', UUID, nova.at(1), nova.at(0))
+        metadata['timestamp'] = 'yesterday'
+        exc = self.assertRaises(events.MalformedNotification,
+                                events.parse_notification,
+                                'instance.resume.end', payload, metadata)
+        self.assertIn("timestamp is 'yesterday'", str(exc))
+
+    def test_bad_vcpus_names_the_field(self):
+        _, payload, metadata = nova.notification(
+            'instance.resume.end', UUID, nova.at(1), nova.at(0))
+        payload['nova_object.data']['flavor']['nova_object.data'][
+            'vcpus'] = 'many'
+        exc = self.assertRaises(events.MalformedNotification,
+                                events.parse_notification,
+                                'instance.resume.end', payload, metadata)
+        self.assertIn('vcpus', str(exc))
+
+    def test_unhandled_event_type_is_refused(self):
+        self.assertRaises(events.MalformedNotification,
+                          events.parse_notification, 'instance.update',
+                          {}, {})
