@@ -1,0 +1,582 @@
+"""A streaming client of the OCI distribution API, for multi-GB appliances.
+
+Why not oras: oras-py (0.2.43, checked November 2026) uploads a blob with
+``fd.read()`` of the whole file unless asked for chunks, takes a file
+*path* and hashes it in a separate pass before uploading (no pipes, two
+reads), downloads without HTTP Range resume and without checking the
+digest, and leaves the upload session open when a chunk fails. Appliances
+are many gigabytes, often piped, so this module is a small client on
+``requests``: HTTP retries are urllib3's ``Retry`` on a mounted
+``HTTPAdapter``, authentication is in ``registry_auth``, and only what the
+OCI protocol itself needs (upload sessions, Range resume) is written here.
+
+What it guarantees:
+
+* ``push_blob`` streams any file object through one upload session in
+  fixed-size chunks (memory bounded by two chunks, no temporary file),
+  computes every checksum in the same pass, resumes a failed chunk from
+  the offset the registry reports, and cancels the session on any
+  failure, so a failed push leaves no blob and no manifest.
+* ``iter_blob`` / ``pull_blob`` stream a blob, resume with ``Range`` after
+  a broken connection, and verify size and digest at the end of a full
+  read; a mismatch raises :class:`IntegrityError` after the last chunk.
+* Every failure is an ``exceptions.RegistryError`` subclass naming the
+  registry URL, the repository and what was being done.
+
+Example::
+
+    client = RegistryClient('https://registry.example', username='robot',
+                            password='secret', ca_file='/etc/ssl/ca.pem')
+    checksums = client.push_blob('egi.vo/ubuntu', open('disk.qcow2', 'rb'))
+    client.push_manifest('egi.vo/ubuntu', '22.04', manifest)
+    with open('copy.qcow2', 'wb') as out:
+        client.pull_blob('egi.vo/ubuntu', checksums.digest, out)
+"""
+
+import hashlib
+import json
+import re
+import urllib.parse
+
+from oslo_log import log as logging
+import requests
+from requests import adapters
+from urllib3.util import retry as urllib3_retry
+
+from stratuslab_plugins.appliance import exceptions
+from stratuslab_plugins.appliance import hashing
+from stratuslab_plugins.appliance import identifiers
+from stratuslab_plugins.appliance import registry_auth
+
+LOG = logging.getLogger(__name__)
+
+OCI_MANIFEST = 'application/vnd.oci.image.manifest.v1+json'
+DOCKER_MANIFEST = 'application/vnd.docker.distribution.manifest.v2+json'
+OCI_INDEX = 'application/vnd.oci.image.index.v1+json'
+MANIFEST_TYPES = (OCI_MANIFEST, DOCKER_MANIFEST, OCI_INDEX)
+EMPTY_CONFIG_TYPE = 'application/vnd.oci.empty.v1+json'
+EMPTY_CONFIG = b'{}'
+
+UPLOAD_CHUNK_SIZE = 16 * 1024 * 1024
+DOWNLOAD_CHUNK_SIZE = 4 * 1024 * 1024
+MANIFEST_MAX_BYTES = 4 * 1024 * 1024
+RETRY_STATUS = (429, 500, 502, 503, 504)
+# Methods whose request urllib3 may repeat after a read error or a retry
+# status. PATCH (an upload chunk) is not among them: after a failure the
+# registry may hold part of the chunk, so it is resumed from the offset the
+# registry reports (see _send_chunk). Connection errors, where nothing was
+# sent, are retried for every method.
+IDEMPOTENT_METHODS = frozenset(['GET', 'HEAD', 'PUT', 'DELETE', 'OPTIONS'])
+_BLOB_URL_RE = re.compile(r'^/v2/(.+)/blobs/(sha256:[a-f0-9]{64})$')
+_RANGE_RE = re.compile(r'^(?:bytes=)?0-(\d+)$')
+_STREAM_ERRORS = (requests.ConnectionError, requests.Timeout,
+                  requests.exceptions.ChunkedEncodingError,
+                  requests.exceptions.ContentDecodingError)
+
+
+def check_registry_url(url):
+    """Return ``url`` without trailing ``/`` if it is an http(s) base URL."""
+    parts = urllib.parse.urlsplit(url or '')
+    if (parts.scheme not in ('http', 'https') or not parts.netloc
+            or parts.path not in ('', '/') or parts.query or parts.fragment
+            or '@' in parts.netloc):
+        raise exceptions.InvalidInput(
+            'Registry URL %r is invalid: give scheme and host only, for '
+            'example https://registry.example:5000 (credentials go in '
+            'their own options).' % (url,))
+    return '%s://%s' % (parts.scheme, parts.netloc)
+
+
+def parse_blob_url(url):
+    """Split a blob URL into ``(registry_url, repository, digest)``.
+
+    Blob URLs (``https://HOST/v2/REPOSITORY/blobs/sha256:HEX``) are what
+    our image lists put in ``hv:uri``: any HTTP client can download them,
+    and we can find the registry and content they name.
+    """
+    parts = urllib.parse.urlsplit(url or '')
+    match = _BLOB_URL_RE.match(parts.path)
+    if parts.scheme not in ('http', 'https') or not match or parts.query:
+        raise exceptions.InvalidInput(
+            'Location %r is not an OCI blob URL '
+            '(https://HOST/v2/REPOSITORY/blobs/sha256:DIGEST).' % (url,))
+    repository = identifiers.check_repository(match.group(1))
+    return check_registry_url('%s://%s' % (parts.scheme, parts.netloc)), \
+        repository, match.group(2)
+
+
+def _read_full(fileobj, size):
+    """Read ``size`` bytes, or fewer only at the end of the stream.
+
+    Pipes and sockets return short reads; a chunk must be full so that
+    the upload's Content-Range offsets stay simple.
+    """
+    chunk = fileobj.read(size)
+    if not chunk or len(chunk) == size:
+        return chunk or b''
+    parts = [chunk]
+    missing = size - len(chunk)
+    while missing:
+        more = fileobj.read(missing)
+        if not more:
+            break
+        parts.append(more)
+        missing -= len(more)
+    return b''.join(parts)
+
+
+def _oci_errors(response):
+    try:
+        errors = response.json().get('errors') or []
+        return '; '.join('%s: %s' % (e.get('code'), e.get('message'))
+                         for e in errors if isinstance(e, dict))
+    except (ValueError, AttributeError, requests.RequestException):
+        return ''
+
+
+class RegistryClient:
+    """Client of one OCI registry (distribution, Harbor, Zot...).
+
+    :param url: base URL of the registry, ``https://HOST[:PORT]``.
+    :param username: user or robot account; None for anonymous access.
+    :param password: its password or secret.
+    :param ca_file: PEM bundle of the CAs that may sign the registry's
+        certificate; None for the system's trust store.
+    :param insecure: skip TLS verification. Only by explicit choice: the
+        content's digests are still verified, but not who serves it.
+    :param timeout: seconds to wait for a connection or a read.
+    :param retries: attempts after a transient failure (connection error,
+        429, 5xx) for each request, and for each upload chunk.
+    :param backoff: urllib3's backoff factor between those attempts.
+    :param chunk_size: bytes per upload chunk; memory use is about twice
+        this.
+    """
+
+    def __init__(self, url, username=None, password=None, ca_file=None,
+                 insecure=False, timeout=60, retries=5, backoff=0.5,
+                 chunk_size=UPLOAD_CHUNK_SIZE):
+        self.url = check_registry_url(url)
+        self.chunk_size = int(chunk_size)
+        self.timeout = timeout
+        self.retry = urllib3_retry.Retry(
+            total=retries, connect=retries, read=retries, status=retries,
+            other=0, backoff_factor=backoff, status_forcelist=RETRY_STATUS,
+            allowed_methods=IDEMPOTENT_METHODS, raise_on_status=False,
+            respect_retry_after_header=True)
+        self.session = requests.Session()
+        adapter = adapters.HTTPAdapter(max_retries=self.retry)
+        self.session.mount('http://', adapter)
+        self.session.mount('https://', adapter)
+        if insecure:
+            LOG.warning('TLS verification of registry %s is disabled by '
+                        'request.', self.url)
+        self.session.verify = False if insecure else (ca_file or True)
+        self.session.auth = registry_auth.RegistryAuth(
+            username, password, token_session=self.session)
+
+    def close(self):
+        self.session.close()
+
+    # -- plumbing -----------------------------------------------------------
+
+    def _url(self, repository, *path):
+        identifiers.check_repository(repository)
+        return '/'.join((self.url, 'v2', repository) + path)
+
+    def _absolute(self, location):
+        return urllib.parse.urljoin(self.url + '/', location)
+
+    def _request(self, method, url, what, expect=(200,), **kwargs):
+        """Send one request; map failures to exceptions naming ``what``."""
+        kwargs.setdefault('timeout', self.timeout)
+        # Explicit on every call: requests lets REQUESTS_CA_BUNDLE override
+        # a session's verify setting (requests issue #3829).
+        kwargs.setdefault('verify', self.session.verify)
+        try:
+            response = self.session.request(method, url, **kwargs)
+        except requests.exceptions.SSLError as error:
+            raise exceptions.RegistryError(
+                'TLS verification of registry %s failed while trying to %s: '
+                '%s. Give the registry CA with --os-appliance-registry-cacert.'
+                % (self.url, what, error), url=url) from None
+        except requests.RequestException as error:
+            raise exceptions.RegistryUnavailable(
+                'Registry %s could not be reached to %s: %s. Check that it '
+                'is running and the URL is right.' % (self.url, what, error),
+                url=url) from None
+        if response.status_code in expect:
+            return response
+        self._raise_for(response, what)
+
+    def _raise_for(self, response, what):
+        status = response.status_code
+        detail = _oci_errors(response) or response.reason
+        response.close()
+        message = ('Registry %s refused to %s: HTTP %d %s.'
+                   % (self.url, what, status, detail))
+        if status in (401, 403):
+            raise exceptions.RegistryAuthError(
+                message + ' Check the registry user name and password, and '
+                'that this account may access the repository.',
+                status=status, url=response.url)
+        if status == 404:
+            raise exceptions.RegistryNotFound(
+                message + ' Check the repository, tag or digest.',
+                status=status, url=response.url)
+        if status in RETRY_STATUS:
+            raise exceptions.RegistryUnavailable(
+                message + ' The registry is failing; retry later.',
+                status=status, url=response.url)
+        raise exceptions.RegistryError(message, status=status,
+                                       url=response.url)
+
+    # -- blobs: upload ------------------------------------------------------
+
+    def blob_exists(self, repository, digest):
+        """Return True if ``repository`` holds blob ``digest``."""
+        try:
+            self.blob_size(repository, digest)
+        except exceptions.RegistryNotFound:
+            return False
+        return True
+
+    def blob_size(self, repository, digest):
+        """Return the size in bytes of a blob, from a HEAD request."""
+        identifiers.check_digest(digest)
+        response = self._request(
+            'HEAD', self._url(repository, 'blobs', digest),
+            'give the size of blob %s in %s' % (digest, repository))
+        return int(response.headers['Content-Length'])
+
+    def _start_upload(self, repository):
+        response = self._request(
+            'POST', self._url(repository, 'blobs', 'uploads') + '/',
+            'start an upload to %s' % repository, expect=(202,),
+            headers={'Content-Length': '0'})
+        return self._absolute(response.headers['Location'])
+
+    def _upload_status(self, location, repository):
+        """Return ``(bytes the registry holds, next location)``."""
+        response = self._request('GET', location,
+                                 'report the upload to %s' % repository,
+                                 expect=(204,))
+        match = _RANGE_RE.match(response.headers.get('Range', ''))
+        held = int(match.group(1)) + 1 if match else 0
+        return held, self._absolute(response.headers.get('Location',
+                                                         location))
+
+    def _patch(self, location, data, offset, repository):
+        response = self._request(
+            'PATCH', location, 'accept upload data for %s' % repository,
+            expect=(202,), data=data,
+            headers={'Content-Type': 'application/octet-stream',
+                     'Content-Range': '%d-%d' % (offset,
+                                                 offset + len(data) - 1)})
+        return self._absolute(response.headers['Location'])
+
+    def _send_chunk(self, location, chunk, offset, repository):
+        """PATCH ``chunk`` at ``offset``; resume it after transient errors.
+
+        After a failed PATCH the registry may hold none, part or all of
+        the chunk: its upload status says how much, and the rest is sent
+        from there. urllib3's Retry counts the attempts and sleeps.
+        """
+        retry = self.retry.new()
+        sent = 0
+        while True:
+            try:
+                return self._patch(location, chunk[sent:] if sent else chunk,
+                                   offset + sent, repository)
+            except exceptions.RegistryError as error:
+                if not isinstance(error, exceptions.RegistryUnavailable) \
+                        and error.status != 416:
+                    raise
+                try:
+                    retry = retry.increment(method='PATCH', url=location)
+                except urllib3_retry.MaxRetryError:
+                    raise error from None
+                retry.sleep()
+                held, location = self._upload_status(location, repository)
+                if not offset <= held <= offset + len(chunk):
+                    raise exceptions.RegistryError(
+                        'Registry %s lost upload data for %s (it holds %d '
+                        'bytes, %d were sent); push again.'
+                        % (self.url, repository, held, offset)) from None
+                sent = held - offset
+                if sent == len(chunk):
+                    return location
+
+    def _finish_upload(self, location, digest, repository, data=b''):
+        parts = urllib.parse.urlsplit(location)
+        query = urllib.parse.parse_qsl(parts.query, keep_blank_values=True)
+        query.append(('digest', digest))
+        url = urllib.parse.urlunsplit(parts._replace(
+            query=urllib.parse.urlencode(query)))
+        try:
+            self._request('PUT', url,
+                          'complete the upload of %s to %s'
+                          % (digest, repository), expect=(201,), data=data,
+                          headers={'Content-Type':
+                                   'application/octet-stream'})
+        except exceptions.RegistryError as error:
+            if error.status == 400:
+                raise exceptions.IntegrityError(
+                    'Registry %s received content for %s whose digest is not '
+                    '%s: it was altered in transit; push again.'
+                    % (self.url, repository, digest)) from None
+            raise
+
+    def cancel_upload(self, location, repository):
+        """Delete an upload session; best effort, failures are logged."""
+        try:
+            response = self.session.delete(location, timeout=self.timeout,
+                                           verify=self.session.verify)
+            response.close()
+        except requests.RequestException as error:
+            LOG.warning('Could not cancel upload session %s for %s: %s; '
+                        'the registry discards it when it expires.',
+                        location, repository, error)
+
+    def push_blob(self, repository, fileobj, algorithms=hashing.ALL_ALGORITHMS,
+                  progress=None):
+        """Upload everything ``fileobj`` yields as one blob; return checksums.
+
+        :param repository: the repository that will hold the blob.
+        :param fileobj: any object with ``read(size)``: file, pipe, socket.
+        :param algorithms: checksums to compute beside the SHA-256 digest.
+        :param progress: called with the byte count of each chunk sent.
+        :returns: the :class:`hashing.Checksums` of the content; its
+            ``digest`` names the blob.
+        """
+        identifiers.check_repository(repository)
+        location = self._start_upload(repository)
+        hasher = hashing.ContentHasher(
+            tuple(set(algorithms) | {'sha256'}))
+        offset = 0
+        try:
+            for chunk in iter(lambda: _read_full(fileobj, self.chunk_size),
+                              b''):
+                hasher.update(chunk)
+                location = self._send_chunk(location, chunk, offset,
+                                            repository)
+                offset += len(chunk)
+                if progress:
+                    progress(len(chunk))
+            checksums = hasher.result()
+            self._finish_upload(location, checksums.digest, repository)
+        except BaseException:
+            self.cancel_upload(location, repository)
+            raise
+        return checksums
+
+    def push_bytes(self, repository, data):
+        """Upload a small blob held in memory (a config); return its digest.
+
+        Skipped when the repository already holds it.
+        """
+        digest = 'sha256:' + hashlib.sha256(data).hexdigest()
+        if not self.blob_exists(repository, digest):
+            location = self._start_upload(repository)
+            try:
+                self._finish_upload(location, digest, repository, data=data)
+            except BaseException:
+                self.cancel_upload(location, repository)
+                raise
+        return digest
+
+    # -- blobs: download ----------------------------------------------------
+
+    def _open_blob(self, repository, digest, offset):
+        headers = {'Range': 'bytes=%d-' % offset} if offset else {}
+        response = self._request(
+            'GET', self._url(repository, 'blobs', digest),
+            'send blob %s of %s' % (digest, repository),
+            expect=(206,) if offset else (200,), headers=headers,
+            stream=True)
+        if offset:
+            start = response.headers.get('Content-Range', '').split(' ')[-1]
+            if not start.startswith('%d-' % offset):
+                response.close()
+                raise exceptions.RegistryError(
+                    'Registry %s answered a request for blob %s from byte '
+                    '%d with range %r.' % (self.url, digest, offset, start))
+        return response
+
+    def iter_blob(self, repository, digest, offset=0, size=None,
+                  chunk_size=DOWNLOAD_CHUNK_SIZE, hasher=None):
+        """Yield the bytes of a blob, resuming after broken connections.
+
+        :param offset: first byte to send; a read from 0 to the end is
+            verified against ``digest`` (and ``size`` when given) after
+            the last chunk, and raises :class:`IntegrityError` on mismatch.
+        :param size: expected size; read from the registry when None.
+        :param hasher: a :class:`hashing.ContentHasher` fed with every
+            chunk, for callers that need more checksums than the digest.
+        """
+        identifiers.check_digest(digest)
+        verify = offset == 0
+        hasher = hasher or (hashing.ContentHasher(('sha256',))
+                            if verify else None)
+        received = offset
+        retry = self.retry.new()
+        response = self._open_blob(repository, digest, offset)
+        if size is None:
+            length = response.headers.get('Content-Length')
+            size = offset + int(length) if length is not None else None
+        try:
+            while True:
+                try:
+                    for chunk in response.iter_content(chunk_size):
+                        received += len(chunk)
+                        if hasher:
+                            hasher.update(chunk)
+                        yield chunk
+                    if size is None or received >= size:
+                        break
+                    error = 'the stream ended early'
+                except _STREAM_ERRORS as exc:
+                    error = exc
+                response.close()
+                LOG.info('Download of %s from %s broke at byte %d (%s); '
+                         'resuming.', digest, self.url, received, error)
+                try:
+                    retry = retry.increment(method='GET', url=response.url)
+                except urllib3_retry.MaxRetryError:
+                    raise exceptions.RegistryUnavailable(
+                        'Download of blob %s from %s stopped at byte %d of '
+                        '%s: %s.' % (digest, self.url, received, size,
+                                     error)) from None
+                retry.sleep()
+                response = self._open_blob(repository, digest, received)
+        finally:
+            response.close()
+        if verify:
+            self._verify(repository, digest, size, hasher.result())
+
+    def _verify(self, repository, digest, size, checksums):
+        if size is not None and checksums.size != size:
+            raise exceptions.IntegrityError(
+                'Blob %s of %s at %s: received %d bytes, expected %d; the '
+                'download is truncated.' % (digest, repository, self.url,
+                                            checksums.size, size))
+        if checksums.digest != digest:
+            raise exceptions.IntegrityError(
+                'Blob %s of %s at %s: the content received has digest %s; '
+                'it was altered, do not use it.'
+                % (digest, repository, self.url, checksums.digest))
+
+    def pull_blob(self, repository, digest, fileobj,
+                  algorithms=('sha256',), progress=None):
+        """Write a blob into ``fileobj``, verified; return its checksums.
+
+        The data is written as it arrives; when verification fails the
+        caller must discard what was written (the exception says why).
+        """
+        hasher = hashing.ContentHasher(tuple(set(algorithms) | {'sha256'}))
+        for chunk in self.iter_blob(repository, digest, hasher=hasher):
+            fileobj.write(chunk)
+            if progress:
+                progress(len(chunk))
+        return hasher.result()
+
+    # -- manifests, tags, repositories --------------------------------------
+
+    def push_manifest(self, repository, reference, manifest,
+                      media_type=OCI_MANIFEST):
+        """Store ``manifest`` (a dict) under a tag or digest; return digest."""
+        if not reference.startswith('sha256:'):
+            identifiers.check_tag(reference)
+        body = json.dumps(manifest, sort_keys=True).encode('utf-8')
+        digest = 'sha256:' + hashlib.sha256(body).hexdigest()
+        self._request('PUT', self._url(repository, 'manifests', reference),
+                      'store manifest %s:%s' % (repository, reference),
+                      expect=(201,), data=body,
+                      headers={'Content-Type': media_type})
+        return digest
+
+    def _manifest_url(self, repository, reference):
+        if reference.startswith('sha256:'):
+            identifiers.check_digest(reference)
+        else:
+            identifiers.check_tag(reference)
+        return self._url(repository, 'manifests', reference)
+
+    def get_manifest(self, repository, reference):
+        """Return ``(digest, manifest dict)`` of a tag or digest."""
+        response = self._request(
+            'GET', self._manifest_url(repository, reference),
+            'send manifest %s:%s' % (repository, reference),
+            headers={'Accept': ', '.join(MANIFEST_TYPES)}, stream=True)
+        body = response.raw.read(MANIFEST_MAX_BYTES + 1, decode_content=True)
+        response.close()
+        if len(body) > MANIFEST_MAX_BYTES:
+            raise exceptions.InvalidInput(
+                'Manifest %s:%s at %s is larger than %d bytes; it is not an '
+                'appliance.' % (repository, reference, self.url,
+                                MANIFEST_MAX_BYTES))
+        digest = 'sha256:' + hashlib.sha256(body).hexdigest()
+        if reference.startswith('sha256:') and digest != reference:
+            raise exceptions.IntegrityError(
+                'Manifest %s@%s at %s has digest %s; it was altered.'
+                % (repository, reference, self.url, digest))
+        try:
+            return digest, json.loads(body)
+        except ValueError:
+            raise exceptions.InvalidInput(
+                'Manifest %s:%s at %s is not JSON.'
+                % (repository, reference, self.url)) from None
+
+    def resolve(self, repository, reference):
+        """Return the manifest digest a tag (or digest) names."""
+        response = self._request(
+            'HEAD', self._manifest_url(repository, reference),
+            'find manifest %s:%s' % (repository, reference),
+            headers={'Accept': ', '.join(MANIFEST_TYPES)})
+        return identifiers.check_digest(
+            response.headers.get('Docker-Content-Digest'))
+
+    def delete_manifest(self, repository, reference):
+        """Delete a manifest (and with it every tag naming it).
+
+        :returns: the digest of the deleted manifest.
+        """
+        digest = self.resolve(repository, reference)
+        try:
+            self._request('DELETE', self._url(repository, 'manifests',
+                                              digest),
+                          'delete manifest %s@%s' % (repository, digest),
+                          expect=(202, 200))
+        except exceptions.RegistryError as error:
+            if error.status == 405:
+                raise exceptions.RegistryError(
+                    'Registry %s does not allow deletes; enable them in its '
+                    'configuration (storage: delete: enabled: true).'
+                    % self.url, status=405) from None
+            raise
+        return digest
+
+    def _paginate(self, url, key, what):
+        params = {'n': 100}
+        while url:
+            response = self._request('GET', url, what, params=params)
+            for item in response.json().get(key) or []:
+                yield item
+            url = response.links.get('next', {}).get('url')
+            url, params = (self._absolute(url), None) if url else (None,
+                                                                   None)
+
+    def list_repositories(self):
+        """Return every repository name the account may see."""
+        return list(self._paginate(self.url + '/v2/_catalog',
+                                   'repositories', 'list repositories'))
+
+    def list_tags(self, repository):
+        """Return the tags of ``repository``."""
+        return list(self._paginate(self._url(repository, 'tags', 'list'),
+                                   'tags', 'list the tags of %s'
+                                   % repository))
+
+    def blob_url(self, repository, digest):
+        """Return the URL any HTTP client downloads a blob from."""
+        return self._url(repository, 'blobs', identifiers.check_digest(
+            digest))

@@ -1,0 +1,140 @@
+"""A TCP proxy that breaks connections on purpose, in front of a registry.
+
+A real registry does not drop a download halfway, answer 503 or vanish
+in the middle of an upload when a test asks it to; this proxy does, at
+the TCP level, so the client under test meets the failure on a real
+socket. Faults (each fires once unless said otherwise):
+
+* ``cut_response_after``: close the connection after this many bytes of
+  responses (counted over all connections): a broken download.
+* ``cut_request_after``: close after this many bytes of requests: a
+  broken upload chunk.
+* ``down_after_request_bytes``: after this many request bytes, close
+  everything and refuse new connections until :meth:`heal`: the registry
+  disappears.
+* ``answer_503``: answer this many new connections with ``503`` and close.
+"""
+
+import socket
+import threading
+
+import fixtures
+
+_503 = (b'HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\n'
+        b'Connection: close\r\n\r\n')
+
+
+class FlakyProxy(fixtures.Fixture):
+
+    def __init__(self, upstream_port):
+        super().__init__()
+        self.upstream_port = upstream_port
+        self.cut_response_after = None
+        self.cut_request_after = None
+        self.down_after_request_bytes = None
+        self.answer_503 = 0
+        self.down = False
+        self.request_bytes = 0
+        self.response_bytes = 0
+        self.faults = []
+        self._lock = threading.Lock()
+        self._sockets = set()
+
+    def _setUp(self):
+        self.listener = socket.socket()
+        self.listener.bind(('127.0.0.1', 0))
+        self.listener.listen(16)
+        self.port = self.listener.getsockname()[1]
+        self.url = 'http://127.0.0.1:%d' % self.port
+        self._stopped = False
+        thread = threading.Thread(target=self._accept, daemon=True)
+        thread.start()
+        self.addCleanup(self._stop)
+
+    def _stop(self):
+        self._stopped = True
+        self.listener.close()
+        self._close_all()
+
+    def _close_all(self):
+        with self._lock:
+            sockets, self._sockets = self._sockets, set()
+        for sock in sockets:
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except (OSError, EOFError):
+                pass
+            sock.close()
+
+    def heal(self):
+        self.down = False
+
+    def _accept(self):
+        while not self._stopped:
+            try:
+                client, _ = self.listener.accept()
+            except OSError:
+                return
+            if self.down:
+                client.close()
+                continue
+            if self.answer_503 > 0:
+                self.answer_503 -= 1
+                self.faults.append('503')
+                client.recv(65536)
+                client.sendall(_503)
+                client.close()
+                continue
+            upstream = socket.create_connection(('127.0.0.1',
+                                                 self.upstream_port))
+            with self._lock:
+                self._sockets.update((client, upstream))
+            for source, sink, up in ((client, upstream, True),
+                                     (upstream, client, False)):
+                threading.Thread(target=self._pump, daemon=True,
+                                 args=(source, sink, up)).start()
+
+    def _fault(self, up, total):
+        if up:
+            if (self.cut_request_after is not None
+                    and total >= self.cut_request_after):
+                self.cut_request_after = None
+                return 'cut request'
+            if (self.down_after_request_bytes is not None
+                    and total >= self.down_after_request_bytes):
+                self.down_after_request_bytes = None
+                self.down = True
+                return 'down'
+        elif (self.cut_response_after is not None
+              and total >= self.cut_response_after):
+            self.cut_response_after = None
+            return 'cut response'
+        return None
+
+    def _pump(self, source, sink, up):
+        try:
+            while True:
+                data = source.recv(262144)
+                if not data:
+                    break
+                with self._lock:
+                    if up:
+                        self.request_bytes += len(data)
+                        total = self.request_bytes
+                    else:
+                        self.response_bytes += len(data)
+                        total = self.response_bytes
+                    fault = self._fault(up, total)
+                if fault:
+                    self.faults.append(fault)
+                    if fault == 'down':
+                        self._close_all()
+                    break
+                sink.sendall(data)
+        except (OSError, EOFError):
+            pass
+        for sock in (source, sink):
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except (OSError, EOFError):
+                pass

@@ -1,0 +1,230 @@
+"""The registry client against Debian's docker-registry (distribution 2.8).
+
+Each test starts a real registry (tests/functional/registry_fixture.py) on
+127.0.0.1; failures a registry will not produce on demand (a dropped
+download, a 503, a registry vanishing mid-upload) come from a TCP proxy
+in front of it (flaky_proxy.py). Blobs are small here; the 1 GiB figures
+are in tools/bench/repository.py.
+"""
+
+import hashlib
+import io
+import os
+
+import testtools
+
+from stratuslab_plugins.appliance import exceptions
+from stratuslab_plugins.appliance import registry
+from tests.functional.appliance import flaky_proxy
+from tests.functional import registry_fixture
+
+CHUNK = 256 * 1024
+REPO = 'vo.example.org/ubuntu'
+
+
+class Pipe(io.RawIOBase):
+    """A non-seekable source returning short reads, like a pipe."""
+
+    def __init__(self, data, fail_after=None):
+        self._data = io.BytesIO(data)
+        self._fail_after = fail_after
+
+    def readable(self):
+        return True
+
+    def read(self, size=-1):
+        if self._fail_after is not None and self._data.tell() >= \
+                self._fail_after:
+            raise OSError('source device failed')
+        return self._data.read(min(size, 100000) if size > 0 else size)
+
+
+def manifest_for(client, checksums):
+    config = client.push_bytes(REPO, registry.EMPTY_CONFIG)
+    return {'schemaVersion': 2, 'mediaType': registry.OCI_MANIFEST,
+            'config': {'mediaType': registry.EMPTY_CONFIG_TYPE,
+                       'digest': config, 'size': 2},
+            'layers': [{'mediaType': 'application/x-qemu-disk',
+                        'digest': checksums.digest,
+                        'size': checksums.size}]}
+
+
+class AnonymousRegistryTest(testtools.TestCase):
+
+    def setUp(self):
+        super().setUp()
+        self.registry = self.useFixture(registry_fixture.RegistryFixture())
+        self.client = registry.RegistryClient(self.registry.url,
+                                              chunk_size=CHUNK, backoff=0)
+        self.addCleanup(self.client.close)
+        self.data = os.urandom(CHUNK * 3 + 1234)
+
+    def test_push_pull_list_delete(self):
+        seen = []
+        checksums = self.client.push_blob(REPO, Pipe(self.data),
+                                          progress=seen.append)
+        self.assertEqual(hashlib.sha512(self.data).hexdigest(),
+                         checksums.sha512)
+        self.assertEqual(len(self.data), sum(seen))
+        self.assertEqual(len(self.data),
+                         self.client.blob_size(REPO, checksums.digest))
+        out = io.BytesIO()
+        pulled = self.client.pull_blob(REPO, checksums.digest, out,
+                                       algorithms=('sha512',))
+        self.assertEqual(self.data, out.getvalue())
+        self.assertEqual(checksums.sha512, pulled.sha512)
+        self.assertEqual(
+            self.data[CHUNK:],
+            b''.join(self.client.iter_blob(REPO, checksums.digest,
+                                           offset=CHUNK)))
+
+        manifest = manifest_for(self.client, checksums)
+        digest = self.client.push_manifest(REPO, '1.0', manifest)
+        self.assertEqual((digest, manifest),
+                         self.client.get_manifest(REPO, '1.0'))
+        self.assertEqual(digest, self.client.resolve(REPO, '1.0'))
+        self.assertEqual([REPO], self.client.list_repositories())
+        self.assertEqual(['1.0'], self.client.list_tags(REPO))
+
+        self.assertEqual(digest, self.client.delete_manifest(REPO, '1.0'))
+        self.assertRaises(exceptions.RegistryNotFound,
+                          self.client.get_manifest, REPO, '1.0')
+
+    def test_missing_things_are_named(self):
+        digest = 'sha256:' + 'a' * 64
+        e = self.assertRaises(exceptions.RegistryNotFound, b''.join,
+                              self.client.iter_blob(REPO, digest))
+        self.assertIn(digest, str(e))
+        self.assertIn('404', str(e))
+        e = self.assertRaises(exceptions.RegistryNotFound,
+                              self.client.get_manifest, REPO, 'nope')
+        self.assertIn('%s:nope' % REPO, str(e))
+
+    def test_failing_source_cancels_the_session(self):
+        e = self.assertRaises(OSError, self.client.push_blob, REPO,
+                              Pipe(self.data, fail_after=CHUNK + 1))
+        self.assertIn('source device failed', str(e))
+        self.assertEqual([], self.registry.uploads(REPO))
+        self.assertRaises(exceptions.RegistryNotFound,
+                          self.client.list_tags, REPO)
+
+    def test_tampered_blob_is_refused_after_last_chunk(self):
+        checksums = self.client.push_blob(REPO, io.BytesIO(self.data))
+        path = self.registry.blob_path(checksums.digest)
+        with open(path, 'r+b') as f:
+            f.seek(CHUNK)
+            f.write(b'X')
+        e = self.assertRaises(exceptions.IntegrityError, self.client.pull_blob,
+                              REPO, checksums.digest, io.BytesIO())
+        self.assertIn('altered', str(e))
+        self.assertIn(checksums.digest, str(e))
+
+    def test_truncated_blob_is_refused(self):
+        checksums = self.client.push_blob(REPO, io.BytesIO(self.data))
+        with open(self.registry.blob_path(checksums.digest), 'r+b') as f:
+            f.truncate(CHUNK)
+        chunks = self.client.iter_blob(REPO, checksums.digest,
+                                       size=checksums.size)
+        e = self.assertRaises(exceptions.ApplianceError, b''.join, chunks)
+        self.assertIn(checksums.digest, str(e))
+
+    def test_deletes_disabled_or_unreachable_registry(self):
+        self.registry.stop()
+        e = self.assertRaises(exceptions.RegistryUnavailable,
+                              self.client.list_repositories)
+        self.assertIn(self.registry.url, str(e))
+
+
+class FlakyRegistryTest(testtools.TestCase):
+
+    def setUp(self):
+        super().setUp()
+        self.registry = self.useFixture(registry_fixture.RegistryFixture())
+        self.proxy = self.useFixture(
+            flaky_proxy.FlakyProxy(self.registry.port))
+        self.client = registry.RegistryClient(self.proxy.url,
+                                              chunk_size=CHUNK, backoff=0,
+                                              retries=3)
+        self.addCleanup(self.client.close)
+        self.direct = registry.RegistryClient(self.registry.url)
+        self.data = os.urandom(CHUNK * 4)
+
+    def test_download_resumes_with_range(self):
+        checksums = self.direct.push_blob(REPO, io.BytesIO(self.data))
+        self.proxy.cut_response_after = (self.proxy.response_bytes
+                                         + CHUNK + 5000)
+        out = io.BytesIO()
+        self.client.pull_blob(REPO, checksums.digest, out)
+        self.assertEqual(['cut response'], self.proxy.faults)
+        self.assertEqual(self.data, out.getvalue())
+
+    def test_upload_chunk_resumes_from_registry_offset(self):
+        self.proxy.cut_request_after = CHUNK + CHUNK // 2
+        checksums = self.client.push_blob(REPO, io.BytesIO(self.data))
+        self.assertEqual(['cut request'], self.proxy.faults)
+        out = io.BytesIO()
+        self.direct.pull_blob(REPO, checksums.digest, out)
+        self.assertEqual(self.data, out.getvalue())
+
+    def test_transient_503_is_retried(self):
+        self.proxy.answer_503 = 2
+        self.assertEqual([], self.client.list_repositories())
+        self.assertEqual(['503', '503'], self.proxy.faults)
+
+    def test_persistent_503_is_reported(self):
+        self.proxy.answer_503 = 100
+        e = self.assertRaises(exceptions.RegistryUnavailable,
+                              self.client.push_blob, REPO,
+                              io.BytesIO(self.data))
+        self.assertIn('start an upload to %s' % REPO, str(e))
+
+    def test_registry_disappearing_mid_upload_publishes_nothing(self):
+        self.proxy.down_after_request_bytes = CHUNK * 2
+        e = self.assertRaises(exceptions.RegistryUnavailable,
+                              self.client.push_blob, REPO,
+                              io.BytesIO(self.data))
+        self.assertIn(self.proxy.url, str(e))
+        self.proxy.heal()
+        digest = 'sha256:' + hashlib.sha256(self.data).hexdigest()
+        self.assertFalse(self.direct.blob_exists(REPO, digest))
+        self.assertEqual([], self.direct.list_repositories())
+
+
+class SecuredRegistryTest(testtools.TestCase):
+    """The second registry: htpasswd (bcrypt) Basic auth and TLS."""
+
+    def setUp(self):
+        super().setUp()
+        self.registry = self.useFixture(registry_fixture.RegistryFixture(
+            tls=True, users={'robot': 's3cret'}))
+
+    def client(self, **kwargs):
+        client = registry.RegistryClient(self.registry.url, backoff=0,
+                                         **kwargs)
+        self.addCleanup(client.close)
+        return client
+
+    def test_basic_auth_over_verified_tls(self):
+        client = self.client(username='robot', password='s3cret',
+                             ca_file=self.registry.ca_file)
+        checksums = client.push_blob(REPO, io.BytesIO(b'x' * 1000))
+        self.assertEqual(1000, client.blob_size(REPO, checksums.digest))
+        self.assertEqual([REPO], client.list_repositories())
+
+    def test_refused_credentials_are_named(self):
+        for kwargs in ({}, {'username': 'robot', 'password': 'wrong'}):
+            client = self.client(ca_file=self.registry.ca_file, **kwargs)
+            e = self.assertRaises(exceptions.RegistryAuthError,
+                                  client.list_repositories)
+            self.assertIn('401', str(e))
+            self.assertIn('user name and password', str(e))
+
+    def test_unknown_ca_is_refused_unless_insecure(self):
+        e = self.assertRaises(exceptions.RegistryError,
+                              self.client(username='robot',
+                                          password='s3cret').list_tags, REPO)
+        self.assertIn('TLS verification', str(e))
+        insecure = self.client(username='robot', password='s3cret',
+                               insecure=True)
+        self.assertRaises(exceptions.RegistryNotFound, insecure.list_tags,
+                          REPO)
