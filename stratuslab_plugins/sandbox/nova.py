@@ -20,7 +20,10 @@ import functools
 import importlib.metadata
 import os
 
+import nova.conf
 from nova.tests.functional import integrated_helpers
+
+CONF = nova.conf.CONF
 
 
 @functools.lru_cache(maxsize=None)
@@ -86,3 +89,30 @@ class NovaTestCase(integrated_helpers.ProviderUsageBaseTestCase):
     def host_of(self, server):
         """Return the compute host a server landed on."""
         return server['OS-EXT-SRV-ATTR:host']
+
+    def api_for_project(self, project_id, user_id='grid-user'):
+        """Return a member's API client for another project.
+
+        Nova's harness gives every client the same project; a grid site has
+        one project (at least) per VO.
+        """
+        from nova.tests.functional.api import client
+        api = client.TestOpenStackClient(
+            user_id, self.api_fixture.base_url, project_id=project_id,
+            roles=['reader', 'member'])
+        api.microversion = self.api.microversion
+        return api
+
+    def rename_instance(self, server_id, name):
+        """Set a server's name below the API, through Nova's object layer.
+
+        Nova's API refuses unprintable names; instances created before that
+        validation, or through other paths, still carry them. This is how
+        the sandbox and the accounting tests get one.
+        """
+        from nova import context as nova_context
+        from nova import objects
+        ctxt = nova_context.get_admin_context()
+        instance = objects.Instance.get_by_uuid(ctxt, server_id)
+        instance.display_name = name
+        instance.save()
