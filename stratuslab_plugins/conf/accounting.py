@@ -1,12 +1,352 @@
 """Options of the accounting pillar.
 
-Filled in by the accounting pieces as they land.
+``[accounting]`` says what a run extracts and where it sends it;
+``[accounting_keystone]`` holds the credentials and endpoint settings of
+the cloud it reads (keystoneauth1's own options); ``[accounting_ssm]`` and
+``[accounting_json]`` configure the messengers of those names. The site
+name and the project-to-VO map come from ``[grid]``.
 """
+
+from keystoneauth1 import loading as ks_loading
+from oslo_config import cfg
+
+GROUP = 'accounting'
+KEYSTONE_GROUP = 'accounting_keystone'
+SSM_GROUP = 'accounting_ssm'
+JSON_GROUP = 'accounting_json'
+
+accounting_opts = [
+    cfg.ListOpt(
+        'extractors',
+        default=['nova'],
+        help="""
+Extractors a run reads usage with, by entry-point name.
+
+Each name is a plugin of the ``stratuslab.accounting.extractors``
+namespace: ``nova`` (VMs to cloud records), ``cinder`` (volumes to StAR
+storage records), ``neutron`` (floating IPs to public-IP records, needs
+``ip_records``).
+
+Possible values:
+    * A comma-separated list of extractor names.
+
+Related options:
+    * ``messengers``
+    * ``ip_records``
+"""),
+    cfg.ListOpt(
+        'messengers',
+        default=['ssm'],
+        help="""
+Messengers every record is handed to, by entry-point name.
+
+Each name is a plugin of the ``stratuslab.accounting.messengers``
+namespace: ``ssm`` (the outgoing queue ``ssmsend`` reads), ``json`` (one
+JSON document per record, for logstash or OpenSearch), ``noop``. The
+extraction window moves forward only when every messenger listed here
+accepted every record of the run.
+
+Possible values:
+    * A comma-separated list of messenger names.
+
+Related options:
+    * ``[accounting_ssm] output_path``
+    * ``[accounting_json] output``
+"""),
+    cfg.StrOpt(
+        'ledger_connection',
+        default='sqlite:////var/lib/stratuslab/accounting.sqlite',
+        secret=True,
+        help="""
+SQLAlchemy URL of the accounting ledger.
+
+The ledger keeps the extraction window of every extractor, region and
+site, and the log of the runs that were handed to the messengers. A
+SQLite file by default; a MariaDB or PostgreSQL URL lets several hosts
+share it.
+
+Possible values:
+    * ``sqlite:////absolute/path.sqlite``
+    * ``mysql+pymysql://user:password@host/db``
+    * ``postgresql+psycopg2://user:password@host/db``
+
+Related options:
+    * None
+"""),
+    cfg.StrOpt(
+        'cloud_compute_service',
+        help="""
+Name of the cloud service written in every record (CloudComputeService).
+
+EGI uses it to tell apart several clouds of one site. Leave unset when
+the site runs one cloud.
+
+Possible values:
+    * A short service name, or unset.
+
+Related options:
+    * ``[grid] site_name``
+"""),
+    cfg.StrOpt(
+        'cloud_type',
+        default='OpenStack',
+        help="""
+Cloud middleware written in every record (CloudType).
+
+Possible values:
+    * A middleware name; EGI expects ``OpenStack`` for OpenStack sites.
+
+Related options:
+    * None
+"""),
+    cfg.StrOpt(
+        'cpu_duration_fallback',
+        default='none',
+        choices=[('none', 'leave CpuDuration out unless measured'),
+                 ('wall_x_vcpus', "wall time times vCPUs (cASO's value)")],
+        help="""
+What CpuDuration is when no source measured the VM's CPU time.
+
+The Nova API knows no CPU time; the libvirt agent measures it. ``none``
+leaves CpuDuration out of the record rather than invent it;
+``wall_x_vcpus`` writes wall time times vCPUs, which is what cASO reports,
+for sites that want continuity with their past records.
+
+Possible values:
+    * ``none``
+    * ``wall_x_vcpus``
+
+Related options:
+    * None
+"""),
+    cfg.StrOpt(
+        'user_name_attribute',
+        default='name',
+        help="""
+Keystone user attribute written as the record's GlobalUserName.
+
+The accounting reads each user once per run and writes this attribute;
+when the attribute is missing on a user it falls back to the user's
+name, so GlobalUserName is never empty for a user that exists. Federated
+sites often store the EGI Check-in identifier in an extra attribute.
+
+Possible values:
+    * ``name`` or any attribute of the Keystone user (e.g. ``email``).
+
+Related options:
+    * None
+"""),
+    cfg.ListOpt(
+        'regions',
+        default=[],
+        help="""
+Regions whose services the run reads, one pass per region.
+
+Empty means the region of ``[accounting_keystone] region_name`` (or the
+only one). Each region keeps its own extraction window.
+
+Possible values:
+    * A comma-separated list of Keystone region names, or empty.
+
+Related options:
+    * ``[accounting_keystone] region_name``
+"""),
+    cfg.IntOpt(
+        'first_run_lookback_days',
+        default=31,
+        min=0,
+        help="""
+How far back the first run looks for servers that ended.
+
+Servers still running are reported by every run whatever the window; this
+only bounds the first search for servers deleted or stopped before the
+accounting was installed.
+
+Possible values:
+    * A number of days, 0 or more.
+
+Related options:
+    * None
+"""),
+    cfg.IntOpt(
+        'page_size',
+        default=1000,
+        min=1,
+        help="""
+Items asked of a cloud API per page when listing servers or volumes.
+
+Larger pages mean fewer calls. Nova caps it with its own
+``[api] max_limit`` (1000 by default).
+
+Possible values:
+    * A positive integer.
+
+Related options:
+    * None
+"""),
+    cfg.BoolOpt(
+        'ip_records',
+        default=False,
+        help="""
+Publish public-IP records (JSON ``APEL Public IP message`` v0.2).
+
+Off by default: mainline APEL 2.5.0 does not load them yet. Turn it on
+together with the ``neutron`` extractor when EGI asks the site for them.
+
+Possible values:
+    * True or False.
+
+Related options:
+    * ``extractors``
+"""),
+    cfg.BoolOpt(
+        'accelerator_records',
+        default=False,
+        help="""
+Publish accelerator records (JSON ``APEL-accelerator-message`` v0.1).
+
+Off by default: only an unmerged APEL branch loads them. When on, a VM
+whose flavor has ``pci_passthrough:alias`` or ``resources:VGPU`` gives
+one accelerator record per accelerator model and month.
+
+Possible values:
+    * True or False.
+
+Related options:
+    * None
+"""),
+]
+
+ssm_opts = [
+    cfg.StrOpt(
+        'output_path',
+        default='/var/spool/apel/outgoing/openstack',
+        help="""
+The dirq outgoing queue ``ssmsend`` reads cloud messages from.
+
+Each message is one element of this queue (``dirq`` QueueSimple layout);
+the messenger creates the directory when missing. Point ``ssmsend``'s
+``[messaging] path`` at the same directory.
+
+Possible values:
+    * An absolute directory path.
+
+Related options:
+    * ``storage_output_path``
+"""),
+    cfg.StrOpt(
+        'storage_output_path',
+        help="""
+A separate dirq queue for StAR storage messages.
+
+EGI publishes storage usage to its own destination
+(``eu-egi-storage-accounting``), so a site runs a second ``ssmsend``
+with its own queue. Unset puts storage messages in ``output_path``.
+
+Possible values:
+    * An absolute directory path, or unset.
+
+Related options:
+    * ``output_path``
+"""),
+    cfg.IntOpt(
+        'max_records',
+        default=100,
+        min=1,
+        help="""
+Most records in one message.
+
+EGI's brokers reject larger messages (GGUS 143436).
+
+Possible values:
+    * A positive integer; keep 100 for EGI.
+
+Related options:
+    * ``max_bytes``
+"""),
+    cfg.IntOpt(
+        'max_bytes',
+        default=1000 * 1000,
+        min=1024,
+        help="""
+A message is strictly smaller than this many bytes.
+
+ARGO's messaging service refuses messages of 1 MB or more.
+
+Possible values:
+    * An integer of at least 1024.
+
+Related options:
+    * ``max_records``
+"""),
+]
+
+json_opts = [
+    cfg.StrOpt(
+        'output',
+        default='-',
+        help="""
+Where the ``json`` messenger writes, one JSON document per line.
+
+A file path (appended to and synced before the window moves), ``-`` for
+standard output, or ``tcp://HOST:PORT`` for a logstash ``tcp`` input with
+the ``json_lines`` codec.
+
+Possible values:
+    * A file path, ``-``, or ``tcp://HOST:PORT``.
+
+Related options:
+    * ``[accounting] messengers``
+"""),
+]
+
+
+KEYSTONE_GROUP_HELP = """
+Credentials and endpoints the accounting reads the cloud with.
+
+Any keystoneauth1 plugin works; ``password`` is typical. The user needs
+the roles listed in the README ("EGI accounting": least privilege), e.g.
+``reader`` on the system scope where the cloud's policies allow it, else
+``admin``::
+
+    [accounting_keystone]
+    auth_type = password
+    auth_url = https://keystone.example.org:5000/v3
+    username = accounting
+    password = secret
+    user_domain_name = Default
+    system_scope = all
+    region_name = RegionOne
+"""
+
+_ADAPTER_OPTS = ('region_name', 'interface', 'valid_interfaces')
+
+
+def _keystone_opts():
+    adapter = [opt for opt in ks_loading.get_adapter_conf_options(
+        include_deprecated=False) if opt.dest in _ADAPTER_OPTS]
+    return (ks_loading.get_auth_common_conf_options()
+            + ks_loading.get_session_conf_options()
+            + adapter)
 
 
 def register_opts(conf):
     """Register this area's options on ``conf``."""
+    conf.register_opts(accounting_opts, group=GROUP)
+    conf.register_opts(ssm_opts, group=SSM_GROUP)
+    conf.register_opts(json_opts, group=JSON_GROUP)
+    conf.register_group(cfg.OptGroup(KEYSTONE_GROUP,
+                                     help=KEYSTONE_GROUP_HELP))
+    ks_loading.register_auth_conf_options(conf, KEYSTONE_GROUP)
+    ks_loading.register_session_conf_options(conf, KEYSTONE_GROUP)
+    conf.register_opts(
+        [opt for opt in ks_loading.get_adapter_conf_options(
+            include_deprecated=False) if opt.dest in _ADAPTER_OPTS],
+        group=KEYSTONE_GROUP)
 
 
 def list_opts():
-    return []
+    return [(GROUP, accounting_opts),
+            (SSM_GROUP, ssm_opts),
+            (JSON_GROUP, json_opts),
+            (KEYSTONE_GROUP, _keystone_opts())]

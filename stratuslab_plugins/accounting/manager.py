@@ -1,0 +1,243 @@
+"""One accounting run, top-down: extract, hand over, then book.
+
+::
+
+    manager = Manager.from_conf(CONF)
+    run = manager.publish()          # records -> every messenger -> ledger
+
+The order is the whole point. Records stream from the extractors to every
+messenger; only when every messenger has flushed (everything durable) does
+the ledger move each extraction window to the run's ``until``. A crash
+anywhere before that leaves the windows where they were, and the next run
+resends from there: the repository REPLACEs a cloud record by VMUUID and
+month, so a resent record changes nothing, while a lost one would be lost
+for good. cASO moved its ``lastrun`` before pushing.
+
+A project with no VO is logged once per run, its records are skipped,
+and the run goes on.
+
+Runs given an explicit ``since``/``until`` or a project subset are
+one-off re-publications: they never move the windows.
+"""
+
+import dataclasses
+import datetime
+import logging
+
+from stratuslab_plugins.accounting import exceptions
+from stratuslab_plugins.accounting import identity
+from stratuslab_plugins.accounting.ledger import state as state_mod
+from stratuslab_plugins.accounting import loading
+from stratuslab_plugins.accounting import records
+from stratuslab_plugins.conf import accounting as accounting_conf
+from stratuslab_plugins.conf import grid as grid_conf
+from stratuslab_plugins.grid import vo_map as vo_map_mod
+
+LOG = logging.getLogger(__name__)
+UTC = datetime.timezone.utc
+
+
+def enabled_kinds(conf):
+    """Return the record kinds this site publishes."""
+    kinds = ['cloud', 'storage']
+    if conf.accounting.ip_records:
+        kinds.append('ip')
+    if conf.accounting.accelerator_records:
+        kinds.append('accelerator')
+    return kinds
+
+
+def expand(record):
+    """Yield a record and the records it carries (accelerators)."""
+    yield record
+    yield from getattr(record, 'accelerators', ())
+
+
+def project_of(record):
+    return getattr(record, 'local_group_id', None)
+
+
+@dataclasses.dataclass
+class RunResult:
+    """What a run did, for the console and the ledger's run log."""
+
+    since: dict
+    until: datetime.datetime
+    records: int = 0
+    messages: int = 0
+    skipped_projects: set = dataclasses.field(default_factory=set)
+    by_kind: dict = dataclasses.field(default_factory=dict)
+    windows_moved: bool = False
+
+
+def build_vo_map(conf, session):
+    """Return this run's ``VOMap``: Keystone's properties + the file.
+
+    A one-shot run reads Keystone once rather than start the scheduler's
+    refreshing thread.
+    """
+    path = conf.grid.vo_mapping_file
+    file_mapping = vo_map_mod.load_mapping_file(path) if path else {}
+    if session is None:
+        return vo_map_mod.VOMap(file_mapping)
+    try:
+        mapping = vo_map_mod.fetch_from_keystone(
+            session, conf.grid.vo_project_property, file_mapping)
+    except Exception as exc:
+        raise exceptions.ExtractorError(
+            'cannot list Keystone projects for the project-to-VO map (GET '
+            '/v3/projects): %s. The accounting user needs a role that may '
+            'list projects.' % exc)
+    return vo_map_mod.VOMap(mapping)
+
+
+def load_session(conf):
+    """Return the keystoneauth1 session of ``[accounting_keystone]``."""
+    from keystoneauth1 import loading as ks_loading
+    group = accounting_conf.KEYSTONE_GROUP
+    auth = ks_loading.load_auth_from_conf_options(conf, group)
+    if auth is None:
+        raise exceptions.ConfigurationError(
+            '[%s] auth_type is not set: the accounting needs credentials '
+            'to read the cloud.' % group)
+    return ks_loading.load_session_from_conf_options(conf, group, auth=auth)
+
+
+class Manager:
+    """Run extractors, feed messengers, move windows.
+
+    :param conf: the run's ``ConfigOpts`` (accounting and grid options
+        registered).
+    :param extractors: ``{name: Extractor subclass}``.
+    :param messengers: ``[Messenger instance]``.
+    :param state: a ``StateLedger``.
+    :param context: the run's ``records.RecordContext``.
+    :param session: keystoneauth1 session handed to extractors.
+    """
+
+    def __init__(self, conf, extractors, messengers, state, context,
+                 session=None):
+        self.conf = conf
+        self.extractors = extractors
+        self.messengers = messengers
+        self.state = state
+        self.context = context
+        self.session = session
+        self.kinds = enabled_kinds(conf)
+        self._check_kinds()
+
+    @classmethod
+    def from_conf(cls, conf, session=None, messenger_names=None):
+        """Build a manager from the options (the console script's way)."""
+        grid_conf.register_opts(conf)
+        accounting_conf.register_opts(conf)
+        session = session or load_session(conf)
+        kinds = enabled_kinds(conf)
+        names = messenger_names or conf.accounting.messengers
+        messengers = [plugin(conf, kinds) for plugin in
+                      loading.messenger_classes(names).values()]
+        extractors = loading.extractor_classes(conf.accounting.extractors)
+        region = (conf.accounting.regions or [None])[0]
+        users = identity.UserNames(session,
+                                   conf.accounting.user_name_attribute,
+                                   region_name=region)
+        vos = build_vo_map(conf, session)
+        context = records.RecordContext(
+            site_name=conf.grid.site_name,
+            vo_for_project=vos.vo_for_project,
+            user_name_for=users.get,
+            cloud_type=conf.accounting.cloud_type,
+            cloud_compute_service=conf.accounting.cloud_compute_service,
+            cpu_fallback=conf.accounting.cpu_duration_fallback)
+        state = state_mod.StateLedger.from_url(
+            conf.accounting.ledger_connection)
+        return cls(conf, extractors, messengers, state, context, session)
+
+    def _check_kinds(self):
+        for name, plugin in self.extractors.items():
+            if plugin.kinds and not set(plugin.kinds) & set(self.kinds):
+                raise exceptions.ConfigurationError(
+                    '[accounting] extractors lists %s, whose %s records '
+                    'this site does not publish: turn on [accounting] '
+                    '%s_records or remove %s.'
+                    % (name, '/'.join(plugin.kinds), plugin.kinds[0], name))
+
+    def _regions(self):
+        return self.conf.accounting.regions or [None]
+
+    def _window_key(self, name, region):
+        return (name, region or '', self.context.site_name)
+
+    def _start(self, key, since, until):
+        if since is not None:
+            return since
+        end = self.state.window_end(key)
+        if end is not None:
+            return end
+        days = self.conf.accounting.first_run_lookback_days
+        return until - datetime.timedelta(days=days)
+
+    def records(self, since=None, until=None, projects=None, result=None):
+        """Yield every record of the run, VO-less projects skipped.
+
+        :param result: a :class:`RunResult` filled as records pass.
+        """
+        until = records.utc(until) or datetime.datetime.now(UTC)
+        result = result if result is not None else RunResult({}, until)
+        for region in self._regions():
+            for name, plugin in self.extractors.items():
+                key = self._window_key(name, region)
+                start = self._start(key, records.utc(since), until)
+                result.since[key] = start
+                extractor = plugin(self.conf, self.session, region)
+                for record in extractor.extract(start, until, self.context,
+                                                projects):
+                    for item in expand(record):
+                        if item.kind not in self.kinds:
+                            continue
+                        if item.vo is None:
+                            self._skip(project_of(record), result)
+                            continue
+                        result.records += 1
+                        result.by_kind[item.kind] = (
+                            result.by_kind.get(item.kind, 0) + 1)
+                        yield item
+
+    def _skip(self, project, result):
+        if project not in result.skipped_projects:
+            result.skipped_projects.add(project)
+            LOG.warning(
+                'Project %s has no VO (Keystone property %s, or the mapping '
+                'file): its records are skipped this run.', project,
+                self.conf.grid.vo_project_property)
+
+    def publish(self, since=None, until=None, projects=None, dry_run=False):
+        """Hand every record to every messenger, then move the windows.
+
+        :param dry_run: extract and render, hand nothing over, move
+            nothing.
+        :returns: a :class:`RunResult`.
+        """
+        until = records.utc(until) or datetime.datetime.now(UTC)
+        result = RunResult({}, until)
+        messengers = [] if dry_run else self.messengers
+        try:
+            for record in self.records(since, until, projects, result):
+                for messenger in messengers:
+                    messenger.add(record)
+            for messenger in messengers:
+                messenger.flush()
+        finally:
+            for messenger in messengers:
+                messenger.close()
+        result.messages = sum(getattr(m, 'message_count', 0)
+                              for m in messengers)
+        if dry_run or since is not None or projects:
+            return result
+        # Every messenger accepted everything: only now move forward.
+        self.state.advance(result.since.keys(), until,
+                           since=min(result.since.values(), default=None),
+                           records=result.records, messages=result.messages,
+                           skipped_projects=len(result.skipped_projects))
+        result.windows_moved = True
+        return result

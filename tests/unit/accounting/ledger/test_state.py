@@ -1,0 +1,44 @@
+"""The extraction windows and run log, in a real SQLite ledger."""
+
+import datetime
+
+import fixtures
+import testtools
+
+from stratuslab_plugins.accounting import exceptions
+from stratuslab_plugins.accounting.ledger import state
+
+UTC = datetime.timezone.utc
+T1 = datetime.datetime(2026, 11, 2, 12, 0, tzinfo=UTC)
+KEY = ('nova', '', 'TEST-SITE')
+
+
+class TestStateLedger(testtools.TestCase):
+
+    def setUp(self):
+        super().setUp()
+        self.path = self.useFixture(fixtures.TempDir()).join('ledger.db')
+        self.ledger = state.StateLedger.from_url('sqlite:///' + self.path)
+
+    def test_no_window_at_first(self):
+        self.assertIsNone(self.ledger.window_end(KEY))
+
+    def test_advance_and_reopen(self):
+        self.ledger.advance([KEY, ('cinder', 'R2', 'TEST-SITE')], T1,
+                            records=12, messages=1)
+        again = state.StateLedger.from_url('sqlite:///' + self.path)
+        self.assertEqual(T1, again.window_end(KEY))
+        self.assertEqual(T1, again.window_end(('cinder', 'R2', 'TEST-SITE')))
+        later = T1 + datetime.timedelta(hours=1)
+        again.advance([KEY], later)
+        self.assertEqual(later, again.window_end(KEY))
+        self.assertEqual(T1, again.window_end(('cinder', 'R2', 'TEST-SITE')))
+        runs = again.last_runs()
+        self.assertEqual([later, T1], [r['window_end'] for r in runs])
+        self.assertEqual(12, runs[1]['records'])
+
+    def test_unusable_database_is_a_clear_error(self):
+        exc = self.assertRaises(
+            exceptions.LedgerError, state.StateLedger.from_url,
+            'sqlite:////nonexistent-dir/for/sure/ledger.db')
+        self.assertIn('ledger_connection', str(exc))
