@@ -17,6 +17,7 @@ AREAS = (
     'scheduler',
     'appliance',
     'accounting',
+    'usage',
 )
 
 

@@ -1,0 +1,65 @@
+"""``stratuslab-accounting-listener``: Nova notifications into the ledger.
+
+Runs beside the cloud (any host that reaches RabbitMQ and the ledger
+database); several may run at once, sharing the load::
+
+    stratuslab-accounting-listener --config-file /etc/stratuslab/usage.conf
+
+See :mod:`stratuslab_plugins.accounting.usage.listener`.
+"""
+
+import sys
+
+from oslo_config import cfg
+from oslo_log import log as logging
+
+from stratuslab_plugins.accounting import exceptions
+from stratuslab_plugins.accounting.ledger import usage as usage_ledger
+from stratuslab_plugins.accounting.usage import listener
+from stratuslab_plugins.conf import accounting as accounting_conf
+from stratuslab_plugins.conf import usage as usage_conf
+
+PROG = 'stratuslab-accounting-listener'
+LOG = logging.getLogger(__name__)
+
+
+def load_config(argv, prog):
+    """Return a ConfigOpts with the usage and accounting options parsed."""
+    conf = cfg.ConfigOpts()
+    logging.register_options(conf)
+    usage_conf.register_opts(conf)
+    accounting_conf.register_opts(conf)
+    conf(argv, project='stratuslab', prog=prog)
+    logging.setup(conf, prog)
+    return conf
+
+
+def ledger_url(conf):
+    """Return the usage ledger URL, by default the accounting's."""
+    url = conf.accounting_usage.ledger_connection
+    if not url:
+        try:
+            url = conf.accounting.ledger_connection
+        except cfg.NoSuchOptError:
+            url = None
+    if not url:
+        raise exceptions.ConfigurationError(
+            'no ledger to write usage into: set [accounting_usage] '
+            'ledger_connection or [accounting] ledger_connection to a '
+            'SQLAlchemy URL.')
+    return url
+
+
+def main(argv=None):
+    conf = load_config(sys.argv[1:] if argv is None else argv, PROG)
+    try:
+        ledger = usage_ledger.UsageLedger.from_url(ledger_url(conf))
+    except exceptions.AccountingError as exc:
+        LOG.error('%s', exc)
+        return 2
+    listener.serve(listener.build_listeners(conf, ledger))
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())

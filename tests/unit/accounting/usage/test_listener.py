@@ -1,0 +1,167 @@
+"""The listener over oslo.messaging's in-process ``fake://`` transport.
+
+The real-RabbitMQ tests (kill and restart included) are in
+``tests/functional/usage``; these check what the endpoints do with what
+arrives, through the real listener and dispatcher code.
+"""
+
+import os
+import time
+
+import fixtures
+from oslo_config import cfg
+import oslo_messaging
+from oslo_messaging import conffixture
+import testtools
+
+from stratuslab_plugins.accounting import exceptions
+from stratuslab_plugins.accounting.ledger import usage as usage_ledger
+from stratuslab_plugins.accounting.usage import cpu
+from stratuslab_plugins.accounting.usage import events
+from stratuslab_plugins.accounting.usage import listener
+from stratuslab_plugins.conf import usage as usage_conf
+from tests.unit.accounting.usage import nova_payloads as nova
+
+A = '6f1c8a52-3d0b-4a55-9d4f-2f8e1f0c0a01'
+
+
+class FlakyLedger:
+    """A real ledger whose first write fails, as a full disk would."""
+
+    def __init__(self, ledger):
+        self.ledger = ledger
+        self.failures = 1
+
+    def record(self, **kwargs):
+        if self.failures:
+            self.failures -= 1
+            raise exceptions.LedgerError('disk full (test)')
+        self.ledger.record(**kwargs)
+
+
+class ListenerTest(testtools.TestCase):
+
+    def setUp(self):
+        super().setUp()
+        self.logger = self.useFixture(fixtures.FakeLogger(
+            name='stratuslab_plugins.accounting.usage.listener'))
+        self.conf = cfg.ConfigOpts()
+        usage_conf.register_opts(self.conf)
+        self.conf([], project='stratuslab-test')
+        self.conf.set_override('batch_timeout', 0.05, group='accounting_usage')
+        # Nova's control_exchange is "nova": that is why its
+        # notifications are on that exchange.
+        messaging = self.useFixture(conffixture.ConfFixture(self.conf))
+        messaging.transport_url = 'fake:/'
+        self.conf.set_override('control_exchange', 'nova')
+        self.transport = oslo_messaging.get_notification_transport(
+            self.conf)
+        self.addCleanup(self.transport.cleanup)
+        path = self.useFixture(fixtures.TempDir()).path
+        self.ledger = usage_ledger.UsageLedger.from_url(
+            'sqlite:///%s' % os.path.join(path, 'ledger.sqlite'))
+        self.addCleanup(self.ledger.engine.dispose)
+
+    def start(self, ledger=None):
+        listeners = listener.build_listeners(
+            self.conf, ledger or self.ledger, self.transport)
+        for one in listeners:
+            one.start()
+            self.addCleanup(one.wait)
+            self.addCleanup(one.stop)
+        return listeners
+
+    def notifier(self, topic='versioned_notifications'):
+        return oslo_messaging.Notifier(
+            self.transport, publisher_id='nova-compute:cn1',
+            driver='messagingv2', topics=[topic])
+
+    def publish(self, messages, topic='versioned_notifications'):
+        notifier = self.notifier(topic)
+        for event_type, payload, metadata in messages:
+            notifier.info({}, event_type, payload)
+
+    def wait_for(self, predicate, timeout=10):
+        deadline = time.monotonic() + timeout
+        while not predicate():
+            if time.monotonic() > deadline:
+                self.fail('timed out waiting for the listener')
+            time.sleep(0.02)
+
+    def usage_now(self):
+        return self.ledger.usage_for_instance(A, nova.at(10 ** 6))
+
+    def test_events_reach_the_ledger(self):
+        self.start()
+        self.publish(nova.lifecycle(A, [(0, 'instance.create.end'),
+                                        (1, 'instance.suspend.end')]))
+        self.wait_for(lambda: self.usage_now() is not None
+                      and self.usage_now().status == 'suspended')
+
+    def test_other_versioned_events_are_ignored(self):
+        self.start()
+        self.publish([('instance.update',) + nova.notification(
+            'instance.create.end', A, nova.at(0), nova.at(0))[1:]] +
+            nova.lifecycle(A, [(0, 'instance.create.end')]))
+        self.wait_for(lambda: self.usage_now() is not None)
+        self.assertEqual([], self.ledger.rejected())
+
+    def test_a_failed_commit_is_not_acknowledged_and_comes_back(self):
+        self.start(ledger=FlakyLedger(self.ledger))
+        self.publish(nova.lifecycle(A, [(0, 'instance.create.end')]))
+        self.wait_for(lambda: self.usage_now() is not None)
+        self.assertIn('goes back to the queue', self.logger.output)
+
+    def test_unreadable_notification_is_kept_with_its_reason(self):
+        self.start()
+        _, payload, _ = nova.notification('instance.create.end', A,
+                                          nova.at(0), nova.at(0))
+        del payload['nova_object.data']['uuid']
+        self.publish([('instance.create.end', payload, {})] +
+                     nova.lifecycle(A, [(0, 'instance.create.end')]))
+        self.wait_for(lambda: self.ledger.rejected())
+        [row] = self.ledger.rejected()
+        self.assertIn('no uuid', row.reason)
+        self.assertIn('usage_rejected', self.logger.output)
+        self.wait_for(lambda: self.usage_now() is not None)
+
+    def test_cpu_samples_reach_the_ledger(self):
+        self.start()
+        self.publish(nova.lifecycle(A, [(0, 'instance.create.end')]))
+        sample = cpu.CpuSample(A, 'cn1', '4', nova.at(1), 42 * 10 ** 9)
+        self.notifier('stratuslab_cpu_samples').sample(
+            {}, cpu.EVENT_TYPE, cpu.to_payload('cn1', [sample]))
+        self.wait_for(lambda: self.usage_now() is not None
+                      and self.usage_now().cpu_seconds == 42)
+
+    def test_only_unversioned_notifications_warn_once(self):
+        self.start()
+        for _ in range(2 * listener.FormatWatch.threshold):
+            self.notifier('notifications').info(
+                {}, 'compute.instance.create.end', {'instance_id': A})
+        self.wait_for(lambda: 'unversioned' in self.logger.output)
+        self.wait_for(lambda: self.logger.output.count('notification_format')
+                      >= 1)
+        time.sleep(0.2)
+        self.assertEqual(1, self.logger.output.count('only unversioned'))
+        for option in listener.NOVA_OPTIONS:
+            self.assertIn(option, self.logger.output)
+
+
+class FormatWatchTest(testtools.TestCase):
+
+    def test_no_warning_when_versioned_notifications_arrive(self):
+        logger = self.useFixture(fixtures.FakeLogger(
+            name='stratuslab_plugins.accounting.usage.listener'))
+        watch = listener.FormatWatch()
+        watch.saw_versioned()
+        watch.saw_unversioned(100)
+        self.assertFalse(watch.warned)
+        self.assertEqual('', logger.output)
+
+    def test_handled_types_are_matched_exactly(self):
+        rule = listener.InstanceEventEndpoint.filter_rule
+        self.assertTrue(rule.match({}, 'p', 'instance.create.end', {}, {}))
+        self.assertFalse(rule.match({}, 'p', 'instance.create.endx', {}, {}))
+        self.assertFalse(rule.match({}, 'p', 'instance.update', {}, {}))
+        self.assertIn(events.EXISTS, events.HANDLED_EVENT_TYPES)
