@@ -580,3 +580,21 @@ class RegistryClient:
         """Return the URL any HTTP client downloads a blob from."""
         return self._url(repository, 'blobs', identifiers.check_digest(
             digest))
+
+
+def client_from_conf(conf, group='appliance'):
+    """Return a :class:`RegistryClient` configured from ``conf[group]``.
+
+    The options are those of ``stratuslab_plugins.conf.appliance``,
+    registered under ``group`` by the caller (one group per Glance store).
+    """
+    opts = conf[group]
+    if not opts.registry_url:
+        raise exceptions.InvalidInput(
+            'No registry configured: set [%s] registry_url.' % group)
+    return RegistryClient(
+        opts.registry_url, username=opts.registry_username,
+        password=opts.registry_password, ca_file=opts.registry_ca_file,
+        insecure=opts.registry_insecure, timeout=opts.registry_timeout,
+        retries=opts.registry_retries,
+        chunk_size=opts.upload_chunk_size * 1024 * 1024)

@@ -1,12 +1,182 @@
-"""Options of the appliance pillar.
+"""Options of the appliance pillar: the registry, the CAs, the policy.
 
-Filled in by the appliance pieces as they land.
+The ``[appliance]`` group tells a service (glance-api with the
+``appliance`` store, a sync job) which OCI registry holds the appliances,
+how to authenticate to it, which CAs sign endorsers and which trust
+policy to apply. The ``openstack appliance`` commands take the same
+settings as ``--os-appliance-*`` options or ``OS_APPLIANCE_*`` variables.
+A service may register the same options under another group (one per
+Glance store, for instance) with ``register_opts(conf, group)``.
 """
 
+from oslo_config import cfg
 
-def register_opts(conf):
-    """Register this area's options on ``conf``."""
+GROUP = 'appliance'
+
+registry_opts = [
+    cfg.URIOpt(
+        'registry_url',
+        schemes=['http', 'https'],
+        help="""
+Base URL of the OCI registry holding the appliances.
+
+Any registry speaking the OCI distribution API: Harbor (as EGI runs),
+distribution, Zot. Give scheme, host and port only; repositories are
+named in appliance references (``VO/NAME:TAG``).
+
+Possible values:
+    * ``https://HOST[:PORT]``, or ``http://`` for a registry on a trusted
+      network only.
+
+Related options:
+    * ``registry_username``, ``registry_password``
+    * ``registry_ca_file``, ``registry_insecure``
+"""),
+    cfg.StrOpt(
+        'registry_username',
+        help="""
+User or robot account for the registry; unset for anonymous access.
+
+Harbor robot accounts (``robot$project+name``) work as they are. The
+client answers Basic and Bearer-token challenges itself.
+
+Possible values:
+    * A user name, or unset.
+
+Related options:
+    * ``registry_password``
+"""),
+    cfg.StrOpt(
+        'registry_password',
+        secret=True,
+        help="""
+Password or robot secret of ``registry_username``.
+
+Possible values:
+    * A string.
+
+Related options:
+    * ``registry_username``
+"""),
+    cfg.StrOpt(
+        'registry_ca_file',
+        help="""
+PEM file of the CAs that may sign the registry's TLS certificate.
+
+Unset, the system's trust store is used. Set it for a registry whose
+certificate comes from a site or IGTF CA the system does not know.
+
+Possible values:
+    * A path to a PEM bundle, or unset.
+
+Related options:
+    * ``registry_insecure``
+"""),
+    cfg.BoolOpt(
+        'registry_insecure',
+        default=False,
+        help="""
+Skip TLS verification of the registry. Testing only.
+
+Content digests are still verified, but not who serves them, and
+credentials go to whoever answers. Prefer ``registry_ca_file``.
+
+Possible values:
+    * ``false`` (default) or ``true``.
+
+Related options:
+    * ``registry_ca_file``
+"""),
+    cfg.IntOpt(
+        'registry_timeout',
+        default=60,
+        min=1,
+        help="""
+Seconds to wait for the registry to accept a connection or send data.
+
+Possible values:
+    * A positive integer.
+
+Related options:
+    * ``registry_retries``
+"""),
+    cfg.IntOpt(
+        'registry_retries',
+        default=5,
+        min=0,
+        help="""
+Attempts after a transient registry failure.
+
+Connection errors, 429 and 5xx answers are retried with exponential
+backoff; an upload chunk resumes from the offset the registry reports; a
+download resumes with HTTP Range. After the last attempt the operation
+fails and an unfinished upload is cancelled.
+
+Possible values:
+    * 0 or a positive integer.
+
+Related options:
+    * ``registry_timeout``
+"""),
+    cfg.IntOpt(
+        'upload_chunk_size',
+        default=16,
+        min=1,
+        max=512,
+        help="""
+Size in MiB of each upload chunk sent to the registry.
+
+A chunk is the unit resent after a failure; memory use is about two
+chunks, whatever the appliance's size. Larger chunks mean fewer requests.
+
+Possible values:
+    * An integer from 1 to 512.
+
+Related options:
+    * ``registry_retries``
+"""),
+]
+
+trust_opts = [
+    cfg.StrOpt(
+        'ca_path',
+        default='/etc/grid-security/certificates',
+        help="""
+Directory of trusted CA certificates that sign endorsers.
+
+Hashed PEM files (``openssl rehash``), as the IGTF distribution installs
+them. Image-list signatures are verified with
+``openssl smime -verify -CApath`` against it.
+
+Possible values:
+    * A directory path.
+
+Related options:
+    * ``trust_policy_file``
+"""),
+    cfg.StrOpt(
+        'trust_policy_file',
+        help="""
+YAML file of the site's appliance trust policy.
+
+Allowed and denied endorsers, denied checksums and identifiers, allowed
+VOs, whether signatures and expiry are enforced. See
+``etc/appliance-trust-policy.yaml.sample``. Unset, any appliance whose
+signed, unexpired list verifies against ``ca_path`` is trusted.
+
+Possible values:
+    * A path to a YAML file, or unset.
+
+Related options:
+    * ``ca_path``
+"""),
+]
+
+
+def register_opts(conf, group=GROUP):
+    """Register this area's options on ``conf`` under ``group``."""
+    conf.register_opts(registry_opts + trust_opts, group=group)
 
 
 def list_opts():
-    return []
+    return [(GROUP, registry_opts + trust_opts)]

@@ -22,7 +22,8 @@ def make_appliance(**fields):
         locations=['https://registry.example/v2/a/blobs/' + checksums.digest],
         glance_properties={'org.openstack.glance.os_type': 'linux'})
     values.update(fields)
-    return model.new_appliance(checksums, 'Ubuntu', **values)
+    title = values.pop('title', 'Ubuntu')
+    return model.new_appliance(checksums, title, **values)
 
 
 class ApplianceTest(testtools.TestCase):
