@@ -16,6 +16,7 @@ AREAS = (
     'grid',
     'scheduler',
     'appliance',
+    'image',
     'accounting',
     'usage',
 )

@@ -1,0 +1,534 @@
+"""glance_store driver ``appliance``: Glance images in an OCI registry.
+
+With this store a site's Glance images live in the appliance repository
+(:mod:`stratuslab_plugins.appliance`): an OCI registry shared by sites and
+regions, where identical images are one blob. An image Glance uploads
+becomes an appliance (a single-layer manifest tagged ``glance-<image id>``
+and annotated with the image id and its checksums) that can later be
+endorsed and published; an appliance endorsed elsewhere is served by
+Glance from its registry, without a local copy, by adding its location.
+
+Configuration (``glance-api.conf``, multi-store only: the legacy
+``default_store`` has a fixed list of choices)::
+
+    [DEFAULT]
+    enabled_backends = repo:appliance, local:file
+
+    [glance_store]
+    default_backend = repo
+
+    [repo]
+    appliance_registry_url = https://registry.example.org
+    appliance_repository = glance/images
+    appliance_username = robot$glance
+    appliance_password = secret
+
+Locations are self-describing and content-addressed::
+
+    appliance://HOST[:PORT]/REPOSITORY[:TAG]@sha256:HEX
+
+``HEX`` is the SHA-256 of the image data (the layer's digest). ``TAG``
+names the manifest: ``glance-<image id>`` for images this store added.
+Reads check that the tag still names that content, and the trust policy
+reads the endorsement from that manifest; ``delete`` removes that
+manifest only, so a blob shared with another image stays (the registry's
+garbage collector removes blobs no manifest references). A location
+without a tag is read-only: the store never deletes what it did not add.
+
+This module is a thin adapter: the registry protocol, checksums, the
+appliance model and the trust policy are in ``stratuslab_plugins.
+appliance``; here they meet glance_store's interface and exceptions.
+"""
+
+import concurrent.futures
+import contextlib
+import threading
+import urllib.parse
+
+from glance_store import capabilities
+from glance_store.common import utils as store_utils
+import glance_store.driver
+from glance_store import exceptions
+import glance_store.location
+from oslo_log import log as logging
+from oslo_utils.imageutils import format_inspector
+from oslo_utils import units
+
+from stratuslab_plugins.appliance import exceptions as appliance_exceptions
+from stratuslab_plugins.appliance import hashing
+from stratuslab_plugins.appliance import identifiers
+from stratuslab_plugins.appliance import model
+from stratuslab_plugins.appliance import registry
+from stratuslab_plugins.appliance import trust
+from stratuslab_plugins.conf import image as image_conf
+
+LOG = logging.getLogger(__name__)
+
+SCHEME = 'appliance'
+#: The tag of the manifest an image of this store lives under.
+TAG_PREFIX = 'glance-'
+#: Manifest annotation naming the Glance image the appliance came from.
+IMAGE_ID_ANNOTATION = model.ANNOTATION_PREFIX + 'glance.image_id'
+#: Disk formats the content inspector can name, as appliance formats.
+_DETECTED_FORMATS = {name: name for name in model.DISK_FORMATS}
+_DETECTED_FORMATS['gpt'] = 'raw'
+
+
+class StoreLocation(glance_store.location.StoreLocation):
+    """``appliance://HOST[:PORT]/REPOSITORY[:TAG]@sha256:HEX``.
+
+    Specs: ``netloc`` (registry host and port), ``repository``, ``tag``
+    (None for a read-only location) and ``digest`` of the content.
+    """
+
+    def process_specs(self):
+        self.netloc = self.specs['netloc']
+        self.repository = self.specs['repository']
+        self.tag = self.specs.get('tag')
+        self.digest = self.specs['digest']
+
+    def get_uri(self):
+        return '%s://%s/%s' % (SCHEME, self.netloc,
+                               identifiers.format_reference(
+                                   identifiers.Reference(self.repository,
+                                                         self.tag,
+                                                         self.digest)))
+
+    def parse_uri(self, uri):
+        self.validate_schemas(uri, valid_schemas=(SCHEME + '://',))
+        parts = urllib.parse.urlsplit(uri)
+        problem = None
+        try:
+            parts.port
+        except ValueError:
+            problem = 'its port is not a number'
+        if problem is None and (not parts.hostname or '@' in parts.netloc):
+            problem = 'it names no registry host (or carries credentials)'
+        elif problem is None and (parts.query or parts.fragment):
+            problem = 'it has a query or fragment'
+        if problem is None:
+            try:
+                reference = identifiers.parse_reference(parts.path[1:])
+            except appliance_exceptions.InvalidInput as error:
+                problem = str(error)
+            else:
+                if reference.digest is None:
+                    problem = 'it names no content digest (@sha256:HEX)'
+        if problem:
+            raise exceptions.BadStoreUri(
+                message='Location %s is not an appliance location '
+                        '(appliance://HOST[:PORT]/REPOSITORY[:TAG]@sha256:'
+                        'HEX): %s.' % (uri, problem))
+        self.netloc = parts.netloc
+        self.repository = reference.repository
+        self.tag = reference.tag
+        self.digest = reference.digest
+
+
+class _UploadReader:
+    """The image file, read once by the registry client, seen by Glance.
+
+    Every chunk the registry client reads is counted against the declared
+    size, inspected for its disk format (oslo.utils' format inspector, as
+    Glance's), and handed to a helper thread that feeds the MD5, Glance's
+    multihash when the client does not compute it, and the signature
+    verifier. The helper works one chunk behind, beside the network I/O
+    (hashlib releases the GIL on large buffers), and holds at most one
+    chunk; errors it meets are raised on the next read.
+
+    :param image_file: the data Glance hands the store.
+    :param image_size: the declared size, 0 when unknown.
+    :param hashing_algo: Glance's multihash algorithm, or None when the
+        registry client computes it already.
+    :param verifier: the image signature verifier, or None.
+    """
+
+    def __init__(self, image_file, image_size, hashing_algo, verifier):
+        self._inspector = format_inspector.InspectWrapper(image_file)
+        self._declared = image_size
+        self._hashers = [store_utils.get_hasher('md5', False)]
+        if hashing_algo:
+            self._hashers.append(store_utils.get_hasher(hashing_algo))
+        self._verifier = verifier
+        self.size = 0
+        self._pool = concurrent.futures.ThreadPoolExecutor(
+            max_workers=1, thread_name_prefix='appliance-hash')
+        self._pending = None
+
+    def _feed(self, chunk):
+        for hasher in self._hashers:
+            hasher.update(chunk)
+        if self._verifier is not None:
+            self._verifier.update(chunk)
+
+    def _wait(self):
+        if self._pending is not None:
+            pending, self._pending = self._pending, None
+            pending.result()
+
+    def read(self, size):
+        chunk = self._inspector.read(size)
+        self._wait()
+        if not chunk:
+            if self._declared and self.size != self._declared:
+                raise exceptions.Invalid(
+                    message='Image data is %d bytes but its declared size '
+                            'is %d; nothing was stored.'
+                            % (self.size, self._declared))
+            return b''
+        self.size += len(chunk)
+        if self._declared and self.size > self._declared:
+            raise exceptions.Invalid(
+                message='Image data exceeds its declared size of %d bytes;'
+                        ' nothing was stored.' % self._declared)
+        self._pending = self._pool.submit(self._feed, bytes(chunk))
+        return chunk
+
+    def close(self):
+        with contextlib.suppress(Exception):
+            self._wait()
+        self._pool.shutdown(wait=True)
+
+    @property
+    def md5(self):
+        return self._hashers[0].hexdigest()
+
+    @property
+    def multihash(self):
+        return self._hashers[1].hexdigest() if len(self._hashers) > 1 \
+            else None
+
+    @property
+    def disk_format(self):
+        """The appliance disk format detected in the content."""
+        try:
+            detected = self._inspector.format
+        except format_inspector.ImageFormatError:
+            detected = None
+        name = str(detected) if detected is not None else 'raw'
+        return _DETECTED_FORMATS.get(name, 'raw')
+
+
+@contextlib.contextmanager
+def _glance_errors(action, writing=False):
+    """Raise what Glance understands for a failure of the appliance layer.
+
+    :param action: what the store was doing, for messages without one.
+    :param writing: the failure happened while adding an image, where an
+        authorization failure means the store may not write.
+    """
+    try:
+        yield
+    except exceptions.GlanceStoreException:
+        raise
+    except appliance_exceptions.RegistryNotFound as error:
+        raise exceptions.NotFound(message=str(error)) from error
+    except appliance_exceptions.RegistryAuthError as error:
+        if writing:
+            raise exceptions.StorageWriteDenied(message=str(error)) \
+                from error
+        raise exceptions.Forbidden(message=str(error)) from error
+    except appliance_exceptions.RegistryUnavailable as error:
+        if writing:
+            raise exceptions.BackendException(str(error)) from error
+        raise exceptions.RemoteServiceUnavailable(message=str(error)) \
+            from error
+    except appliance_exceptions.RegistryError as error:
+        if error.status in (413, 507):
+            raise exceptions.StorageFull(message=str(error)) from error
+        raise exceptions.BackendException(str(error)) from error
+    except appliance_exceptions.NotTrusted as error:
+        raise exceptions.Forbidden(message=str(error)) from error
+    except appliance_exceptions.InvalidInput as error:
+        raise exceptions.Invalid(message='Cannot %s: %s' % (action, error)) \
+            from error
+    except appliance_exceptions.ApplianceError as error:
+        raise exceptions.BackendException(
+            'Cannot %s: %s' % (action, error)) from error
+
+
+def _limited(chunks, length):
+    """Yield at most ``length`` bytes of ``chunks``, then close them."""
+    try:
+        for chunk in chunks:
+            if len(chunk) >= length:
+                yield chunk[:length]
+                return
+            length -= len(chunk)
+            yield chunk
+    finally:
+        chunks.close()
+
+
+def _translated(chunks, action):
+    """Yield ``chunks``; failures mid-stream become glance_store errors."""
+    with _glance_errors(action):
+        yield from chunks
+
+
+class Store(glance_store.driver.Store):
+    """Images as appliances in an OCI registry (see the module docstring)."""
+
+    _CAPABILITIES = (capabilities.BitMasks.READ_RANDOM
+                     | capabilities.BitMasks.WRITE_ACCESS
+                     | capabilities.BitMasks.DRIVER_REUSABLE)
+    OPTIONS = image_conf.appliance_store_opts
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._clients = {}
+        self._clients_lock = threading.Lock()
+        self._registry_url = None
+        self.policy = None
+
+    def get_schemes(self):
+        return (SCHEME,)
+
+    @property
+    def _store_conf(self):
+        return getattr(self.conf, self.backend_group or 'glance_store')
+
+    def configure(self, re_raise_bsc=False):
+        conf = self._store_conf
+        self.READ_CHUNKSIZE = conf.appliance_chunk_size * units.Mi
+        self.WRITE_CHUNKSIZE = self.READ_CHUNKSIZE
+        self._close_clients()
+        self.policy = None
+        if conf.appliance_trust_policy_file:
+            try:
+                self.policy = trust.TrustPolicy.load(
+                    conf.appliance_trust_policy_file)
+            except appliance_exceptions.ApplianceError as error:
+                raise exceptions.BadStoreConfiguration(
+                    store_name=self.backend_group or SCHEME,
+                    reason=str(error))
+        super().configure(re_raise_bsc=re_raise_bsc)
+
+    def configure_add(self):
+        conf = self._store_conf
+        name = self.backend_group or SCHEME
+        if not conf.appliance_registry_url or not conf.appliance_repository:
+            raise exceptions.BadStoreConfiguration(
+                store_name=name,
+                reason='set appliance_registry_url and appliance_repository '
+                       'in [%s] to let this store accept images' % name)
+        try:
+            self._registry_url = registry.check_registry_url(
+                conf.appliance_registry_url)
+            identifiers.check_repository(conf.appliance_repository)
+        except appliance_exceptions.InvalidInput as error:
+            raise exceptions.BadStoreConfiguration(store_name=name,
+                                                   reason=str(error))
+        self._url_prefix = '%s://%s/%s' % (
+            SCHEME, urllib.parse.urlsplit(self._registry_url).netloc,
+            conf.appliance_repository)
+
+    # -- registry clients ----------------------------------------------------
+
+    def _own_netloc(self):
+        url = self._store_conf.appliance_registry_url
+        return urllib.parse.urlsplit(url).netloc if url else None
+
+    def _client(self, netloc=None):
+        """Return the registry client for ``netloc`` (ours when None).
+
+        Our registry gets the configured URL, credentials and TLS
+        settings; another host is read anonymously over HTTPS, so that
+        credentials never leave for a registry they were not meant for.
+        """
+        conf = self._store_conf
+        own = self._own_netloc()
+        netloc = netloc or own
+        with self._clients_lock:
+            client = self._clients.get(netloc)
+            if client is None:
+                mine = netloc == own
+                client = registry.RegistryClient(
+                    conf.appliance_registry_url if mine
+                    else 'https://' + netloc,
+                    username=conf.appliance_username if mine else None,
+                    password=conf.appliance_password if mine else None,
+                    ca_file=conf.appliance_ca_file,
+                    insecure=conf.appliance_insecure,
+                    retries=conf.appliance_retries,
+                    chunk_size=self.WRITE_CHUNKSIZE)
+                self._clients[netloc] = client
+            return client
+
+    def _close_clients(self):
+        with self._clients_lock:
+            clients, self._clients = list(self._clients.values()), {}
+        for client in clients:
+            client.close()
+
+    # -- reading ---------------------------------------------------------
+
+    def _layer(self, client, location):
+        """Return ``(size, manifest)`` of the content a location names.
+
+        With a tag, the manifest must still name the location's content
+        (a moved tag is "not found", never other data); without one,
+        the blob's own size is all there is.
+        """
+        loc = location.store_location
+        if loc.tag is None:
+            return client.blob_size(loc.repository, loc.digest), None
+        _, manifest = client.get_manifest(loc.repository, loc.tag)
+        for layer in manifest.get('layers') or ():
+            if layer.get('digest') == loc.digest:
+                return int(layer.get('size') or 0), manifest
+        raise exceptions.NotFound(
+            message='%s:%s no longer names content %s; the image was '
+                    'deleted or its tag moved.' % (loc.repository, loc.tag,
+                                                   loc.digest))
+
+    def _check_trusted(self, location, manifest):
+        if self.policy is None:
+            return
+        loc = location.store_location
+        if manifest is None:
+            raise exceptions.Forbidden(
+                message='Location %s names no tag, so its endorsement cannot '
+                        'be read, and store %s has a trust policy; add the '
+                        'location as REPOSITORY:TAG@DIGEST.'
+                        % (loc.get_uri(), self.backend_group))
+        appliance = model.Appliance.from_manifest(manifest,
+                                                  location=loc.get_uri())
+        verdict = self.policy.check_appliance(appliance)
+        if not verdict.trusted:
+            raise appliance_exceptions.NotTrusted(
+                'Store %s refuses to serve %s: %s.'
+                % (self.backend_group, loc.get_uri(), verdict.reason))
+
+    @capabilities.check
+    def get(self, location, offset=0, chunk_size=None, context=None):
+        """Return ``(iterator of the data, size)``, from ``offset``.
+
+        :param chunk_size: bytes to read from ``offset`` (a ranged read);
+            None reads to the end. A full read is verified against the
+            digest as it ends.
+        """
+        loc = location.store_location
+        action = 'read %s' % loc.get_uri()
+        with _glance_errors(action):
+            client = self._client(loc.netloc)
+            size, manifest = self._layer(client, location)
+            self._check_trusted(location, manifest)
+            if offset > size or offset < 0:
+                raise exceptions.Invalid(
+                    message='Offset %d is outside image %s of %d bytes.'
+                            % (offset, loc.get_uri(), size))
+            chunks = client.iter_blob(loc.repository, loc.digest,
+                                      offset=offset, size=size,
+                                      chunk_size=self.READ_CHUNKSIZE)
+        if chunk_size:
+            chunks = _limited(chunks, chunk_size)
+        return _translated(chunks, action), (chunk_size or size)
+
+    def get_size(self, location, context=None):
+        loc = location.store_location
+        with _glance_errors('find the size of %s' % loc.get_uri()):
+            return self._layer(self._client(loc.netloc), location)[0]
+
+    # -- writing ---------------------------------------------------------
+
+    def _manifest(self, client, repository, checksums, image_id,
+                  disk_format):
+        appliance = model.new_appliance(
+            checksums, title='Glance image %s' % image_id,
+            identifier=image_id, disk_format=disk_format)
+        notes, layer_notes = appliance.to_annotations()
+        notes[IMAGE_ID_ANNOTATION] = image_id
+        config = client.push_bytes(repository, registry.EMPTY_CONFIG)
+        return {'schemaVersion': 2, 'mediaType': registry.OCI_MANIFEST,
+                'config': {'mediaType': registry.EMPTY_CONFIG_TYPE,
+                           'digest': config,
+                           'size': len(registry.EMPTY_CONFIG)},
+                'layers': [{'mediaType': appliance.media_type,
+                            'digest': checksums.digest,
+                            'size': checksums.size,
+                            'annotations': layer_notes}],
+                'annotations': notes}
+
+    def _check_new(self, client, repository, tag):
+        try:
+            client.resolve(repository, tag)
+        except appliance_exceptions.RegistryNotFound:
+            return
+        raise exceptions.Duplicate(
+            message='%s:%s already exists in %s; the image was already '
+                    'stored.' % (repository, tag, client.url))
+
+    @glance_store.driver.back_compat_add
+    @capabilities.check
+    def add(self, image_id, image_file, image_size, hashing_algo,
+            context=None, verifier=None):
+        """Stream an image into the registry; see the module docstring.
+
+        :returns: ``(location, bytes written, md5, multihash, {'store':
+            backend})``.
+        :raises: ``Duplicate`` when the image is already stored,
+            ``Invalid`` when the data does not match its declared size,
+            ``StorageFull``, ``StorageWriteDenied`` or
+            ``BackendException`` when the registry fails. A failed
+            upload session is cancelled by the registry client, so no blob
+            remains; when the registry fails between the blob and its
+            manifest, the blob is left unreferenced for the registry's
+            garbage collector. The store never unlinks a blob itself:
+            another image may share it.
+        """
+        repository = self._store_conf.appliance_repository
+        tag = TAG_PREFIX + str(image_id)
+        own = hashing_algo in hashing.ALL_ALGORITHMS
+        reader = _UploadReader(image_file, image_size,
+                               None if own else hashing_algo, verifier)
+        action = 'store image %s in %s' % (image_id, repository)
+        try:
+            with _glance_errors(action, writing=True):
+                identifiers.check_tag(tag)
+                client = self._client()
+                self._check_new(client, repository, tag)
+                checksums = client.push_blob(repository, reader)
+                manifest = self._manifest(client, repository, checksums,
+                                          str(image_id), reader.disk_format)
+                client.push_manifest(repository, tag, manifest)
+        finally:
+            reader.close()
+        location = StoreLocation(
+            {'netloc': self._own_netloc(), 'repository': repository,
+             'tag': tag, 'digest': checksums.digest},
+            self.conf, backend_group=self.backend_group)
+        multihash = (getattr(checksums, hashing_algo) if own
+                     else reader.multihash)
+        LOG.debug('Stored image %s as %s (%d bytes, %s format).', image_id,
+                  location.get_uri(), checksums.size, reader.disk_format)
+        metadata = {'store': self.backend_group} if self.backend_group \
+            else {}
+        return (location.get_uri(), checksums.size, reader.md5, multihash,
+                metadata)
+
+    # -- deleting ---------------------------------------------------------
+
+    @capabilities.check
+    def delete(self, location, context=None):
+        """Delete the manifest of an image this store added.
+
+        The blob stays while another manifest references it; the
+        registry's garbage collector removes it afterwards.
+        """
+        loc = location.store_location
+        if loc.tag is None or not loc.tag.startswith(TAG_PREFIX):
+            raise exceptions.StoreDeleteNotSupported(
+                message='Location %s was not added by this store (no '
+                        '%s tag); the store never deletes appliances it '
+                        'did not add.' % (loc.get_uri(), TAG_PREFIX))
+        with _glance_errors('delete %s' % loc.get_uri()):
+            client = self._client(loc.netloc)
+            self._layer(client, location)
+            try:
+                client.delete_manifest(loc.repository, loc.tag)
+            except appliance_exceptions.RegistryError as error:
+                if error.status == 405:
+                    raise exceptions.StoreDeleteNotSupported(
+                        message=str(error)) from error
+                raise
