@@ -1,0 +1,137 @@
+"""A real glance-api serving images from the ``appliance`` store.
+
+Starts Debian's docker-registry and a glance-api process from the
+``glance`` package (tests/functional/glance_fixture.py: sqlite,
+``glance-manage db_sync``, no Keystone) with ``enabled_backends =
+repo:appliance,local:file``, and drives it with openstacksdk, as a user
+would: upload, ``checksum`` and ``os_hash_value``, download (whole and
+ranged), ``copy-image`` to the file store, delete; then it looks in the
+registry. The registry is reached through a TCP proxy
+(tests/functional/appliance/flaky_proxy.py), which makes it disappear in
+the middle of an upload on demand.
+"""
+
+import hashlib
+import os
+import time
+
+from openstack import exceptions as sdk_exceptions
+import testtools
+
+from stratuslab_plugins.appliance import exceptions as appliance_exceptions
+from stratuslab_plugins.appliance import registry
+from stratuslab_plugins.image import appliance
+from tests.functional.appliance import flaky_proxy
+from tests.functional import glance_fixture
+from tests.functional import registry_fixture
+
+MiB = 1024 * 1024
+REPO = 'glance/images'
+TASK_TIMEOUT = 60
+
+
+class GlanceAPIApplianceStoreTest(testtools.TestCase):
+
+    def setUp(self):
+        super().setUp()
+        self.registry = self.useFixture(registry_fixture.RegistryFixture())
+        self.proxy = self.useFixture(flaky_proxy.FlakyProxy(
+            self.registry.port))
+        self.glance = self.useFixture(glance_fixture.GlanceAPIFixture(
+            enabled_backends={'repo': 'appliance', 'local': 'file'},
+            default_backend='repo',
+            backend_options={'repo': {
+                'appliance_registry_url': self.proxy.url,
+                'appliance_repository': REPO,
+                'appliance_chunk_size': 1,
+                'appliance_retries': 1,
+                'store_description': 'Appliance repository'}}))
+        self.conn = self.glance.api.connection()
+        self.client = registry.RegistryClient(self.registry.url, retries=0)
+        self.addCleanup(self.client.close)
+
+    def image_record(self, image_id):
+        """The image as Glance's API returns it (a dict)."""
+        response = self.conn.session.get(
+            '%s/v2/images/%s' % (self.glance.url, image_id))
+        response.raise_for_status()
+        return response.json()
+
+    def wait_for_stores(self, image_id, stores):
+        deadline = time.monotonic() + TASK_TIMEOUT
+        while True:
+            record = self.image_record(image_id)
+            if set(stores) <= set(record.get('stores', '').split(',')):
+                return record
+            failed = record.get('os_glance_failed_import')
+            if failed:
+                self.fail('copy-image failed for stores %s' % failed)
+            if time.monotonic() > deadline:
+                self.fail('image %s never reached stores %s: %s'
+                          % (image_id, stores, record))
+            time.sleep(0.2)
+
+    def test_upload_download_copy_delete(self):
+        data = os.urandom(3 * MiB + 4321)
+        image = self.conn.image.create_image(
+            name='appliance-e2e', data=data, disk_format='raw',
+            container_format='bare')
+        record = self.image_record(image.id)
+        self.assertEqual('active', record['status'])
+        self.assertEqual('repo', record['stores'])
+        self.assertEqual(len(data), record['size'])
+        self.assertEqual(hashlib.md5(data).hexdigest(), record['checksum'])
+        self.assertEqual('sha512', record['os_hash_algo'])
+        self.assertEqual(hashlib.sha512(data).hexdigest(),
+                         record['os_hash_value'])
+
+        # The registry holds the image as an appliance.
+        tag = appliance.TAG_PREFIX + image.id
+        _, manifest = self.client.get_manifest(REPO, tag)
+        self.assertEqual(image.id, manifest['annotations'][
+            appliance.IMAGE_ID_ANNOTATION])
+        self.assertEqual('sha256:' + hashlib.sha256(data).hexdigest(),
+                         manifest['layers'][0]['digest'])
+
+        response = self.conn.image.download_image(image, stream=True)
+        self.assertEqual(data, b''.join(response.iter_content(MiB)))
+        ranged = self.conn.session.get(
+            '%s/v2/images/%s/file' % (self.glance.url, image.id),
+            headers={'Range': 'bytes=%d-%d' % (MiB - 5, 2 * MiB + 4)})
+        self.assertEqual(206, ranged.status_code)
+        self.assertEqual(data[MiB - 5:2 * MiB + 5], ranged.content)
+
+        self.conn.image.import_image(image, method='copy-image',
+                                     stores=['local'])
+        self.wait_for_stores(image.id, ['repo', 'local'])
+        with open(os.path.join(self.glance.api.store_dir('local'),
+                               image.id), 'rb') as copy:
+            self.assertEqual(data, copy.read())
+
+        self.conn.image.delete_image(image)
+        self.assertRaises(appliance_exceptions.RegistryNotFound,
+                          self.client.resolve, REPO, tag)
+        self.assertFalse(os.path.exists(os.path.join(
+            self.glance.api.store_dir('local'), image.id)))
+        self.assertRaises(sdk_exceptions.NotFoundException,
+                          self.conn.image.get_image, image.id)
+
+    def test_registry_down_during_upload(self):
+        data = os.urandom(4 * MiB)
+        image = self.conn.image.create_image(
+            name='appliance-outage', disk_format='raw',
+            container_format='bare')
+        self.proxy.down_after_request_bytes = (self.proxy.request_bytes
+                                               + 2 * MiB)
+        response = self.conn.session.put(
+            '%s/v2/images/%s/file' % (self.glance.url, image.id),
+            data=data, raise_exc=False,
+            headers={'Content-Type': 'application/octet-stream'})
+        self.assertGreaterEqual(response.status_code, 500, response.text)
+        self.proxy.heal()
+        self.assertEqual('queued', self.image_record(image.id)['status'])
+        self.assertFalse(self.client.blob_exists(
+            REPO, 'sha256:' + hashlib.sha256(data).hexdigest()))
+        self.assertRaises(appliance_exceptions.RegistryNotFound,
+                          self.client.resolve, REPO,
+                          appliance.TAG_PREFIX + image.id)
