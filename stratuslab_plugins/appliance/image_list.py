@@ -172,7 +172,7 @@ class ImageList:
                        model.format_time(appliance.expires)))
 
 
-def _parse_json(content, source):
+def parse_json(content, source):
     try:
         return json.loads(content)
     except (ValueError, UnicodeDecodeError) as error:
@@ -228,7 +228,7 @@ def read(document, ca_path=None, require_signature=True, check_expiry=True,
             'its endorser for the S/MIME signed list.' % source)
     else:
         content = document
-    image_list = ImageList.from_document(_parse_json(content, source),
+    image_list = ImageList.from_document(parse_json(content, source),
                                          source)
     if signer is not None:
         image_list.check_signer(signer, source)
