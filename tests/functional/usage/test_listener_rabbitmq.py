@@ -1,0 +1,188 @@
+"""The listener process against a real RabbitMQ, killed and restarted.
+
+Starts a private RabbitMQ node (Debian's rabbitmq-server, see
+``tests/functional/rabbitmq_fixture.py``) and runs
+``stratuslab-accounting-listener`` as a child process, as an operator
+would. Proves that Nova-shaped versioned notifications published with
+oslo.messaging reach the SQLite ledger, that a listener killed with
+SIGKILL in the middle of the stream loses nothing once restarted, that
+redelivered and republished notifications do not count twice, and that
+listeners of one pool share the queue.
+"""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+
+import fixtures
+from oslo_config import cfg
+import oslo_messaging
+from oslo_messaging import conffixture
+from oslo_utils import timeutils
+import sqlalchemy as sa
+import testtools
+
+from stratuslab_plugins.accounting.ledger import usage as usage_ledger
+from tests.functional import rabbitmq_fixture
+from tests.unit.accounting.usage import nova_payloads as nova
+
+#: Events per instance in :meth:`publish_lifecycles`.
+STEPS = [(0, 'instance.create.end'), (10, 'instance.suspend.end'),
+         (20, 'instance.resume.end'), (30, 'instance.power_off.end'),
+         (40, 'instance.delete.end')]
+
+
+class RabbitMQListenerTest(testtools.TestCase):
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.broker = rabbitmq_fixture.RabbitMQFixture()
+        cls.broker.setUp()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.broker.cleanUp()
+        super().tearDownClass()
+
+    def setUp(self):
+        super().setUp()
+        self.tmp = self.useFixture(fixtures.TempDir()).path
+        # A topic of its own: the default queue Nova's notifier declares
+        # for it is this test's alone, and holds what is published before
+        # a listener starts.
+        self.topic = 'versioned_%s' % uuid.uuid4().hex[:8]
+        self.ledger_url = 'sqlite:///%s' % os.path.join(self.tmp,
+                                                        'ledger.sqlite')
+        self.ledger = usage_ledger.UsageLedger.from_url(self.ledger_url)
+        self.addCleanup(self.ledger.engine.dispose)
+        conf = cfg.ConfigOpts()
+        conf([], project='stratuslab-test')
+        self.useFixture(conffixture.ConfFixture(conf))
+        # Nova publishes on its control_exchange, "nova".
+        conf.set_override('control_exchange', 'nova')
+        self.transport = oslo_messaging.get_notification_transport(
+            conf, url=self.broker.url)
+        self.addCleanup(self.transport.cleanup)
+        self.addCleanup(timeutils.clear_time_override)
+        self.notifier = oslo_messaging.Notifier(
+            self.transport, publisher_id='nova-compute:cn1',
+            driver='messagingv2', topics=[self.topic])
+
+    def write_config(self, name, pool=''):
+        path = os.path.join(self.tmp, '%s.conf' % name)
+        with open(path, 'w') as config:
+            config.write(
+                '[DEFAULT]\ntransport_url = %s\ncontrol_exchange = nova\n'
+                'log_file = %s\n'
+                '[accounting_usage]\nledger_connection = %s\n'
+                'nova_topic = %s\npool = %s\nbatch_size = 20\n'
+                'batch_timeout = 0.2\nunversioned_topic =\n'
+                % (self.broker.url, os.path.join(self.tmp, '%s.log' % name),
+                   self.ledger_url, self.topic, pool))
+        return path
+
+    def start_listener(self, name, pool=''):
+        process = subprocess.Popen(
+            [sys.executable, '-m', 'stratuslab_plugins.cmd.listener',
+             '--config-file', self.write_config(name, pool)],
+            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL)
+        self.addCleanup(self.stop_listener, process)
+        return process
+
+    @staticmethod
+    def stop_listener(process, signum=signal.SIGTERM):
+        if process.poll() is None:
+            process.send_signal(signum)
+            try:
+                process.wait(30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(10)
+
+    def publish(self, messages):
+        # The notifier stamps each message with utcnow(): pin it to the
+        # event's time, as Nova's clock would have read then.
+        for event_type, payload, metadata in messages:
+            timeutils.set_time_override(timeutils.parse_isotime(
+                metadata['timestamp']).replace(tzinfo=None))
+            self.notifier.info({}, event_type, payload)
+        timeutils.clear_time_override()
+
+    def publish_lifecycles(self, count):
+        uuids = [str(uuid.uuid4()) for _ in range(count)]
+        for instance in uuids:
+            self.publish(nova.lifecycle(instance, STEPS))
+        return uuids
+
+    def stored_events(self):
+        with self.ledger.engine.connect() as connection:
+            return connection.execute(sa.select(sa.func.count()).select_from(
+                usage_ledger.usage_events)).scalar()
+
+    def queued(self, queue):
+        ready, unacked = self.broker.queue_depths().get(queue, (0, 0))
+        return ready + unacked
+
+    def wait_for(self, predicate, timeout=60, what='the listener'):
+        deadline = time.monotonic() + timeout
+        while not predicate():
+            if time.monotonic() > deadline:
+                self.fail('timed out waiting for %s' % what)
+            time.sleep(0.05)
+
+    def test_killed_listener_loses_nothing(self):
+        uuids = self.publish_lifecycles(400)
+        total = len(uuids) * len(STEPS)
+        queue = '%s.info' % self.topic
+        self.assertEqual(total, self.queued(queue))
+
+        first = self.start_listener('first')
+        self.wait_for(lambda: self.stored_events() > 0)
+        first.kill()
+        first.wait(30)
+        stored_at_kill = self.stored_events()
+        self.assertLess(stored_at_kill, total,
+                        'the listener finished before it could be killed')
+        self.assertGreater(self.queued(queue), 0)
+
+        # What the killed listener had received but not acknowledged is
+        # back in the queue; republishing some events on top of it makes
+        # duplicates the ledger must ignore.
+        self.publish(nova.lifecycle(uuids[0], STEPS))
+        self.start_listener('second')
+        self.wait_for(lambda: self.queued(queue) == 0, what='an empty queue')
+        self.assertEqual(total, self.stored_events())
+        end = nova.at(60)
+        usages = self.ledger.usage_by_instance(nova.at(-1), end)
+        self.assertEqual(set(uuids), set(usages))
+        for instance in (uuids[0], uuids[-1]):
+            got = usages[instance]
+            self.assertEqual((20 * 60, 10 * 60, 'deleted', nova.at(40)),
+                             (got.wall_seconds, got.suspend_seconds,
+                              got.status, got.ended_at))
+
+    def test_listeners_of_one_pool_share_its_queue(self):
+        pool = 'pool-%s' % uuid.uuid4().hex[:8]
+        listeners = [self.start_listener('pool%d' % i, pool)
+                     for i in range(2)]
+        self.wait_for(lambda: self.consumers(pool) == 2,
+                      what='two consumers on the pool queue')
+        uuids = self.publish_lifecycles(100)
+        total = len(uuids) * len(STEPS)
+        self.wait_for(lambda: self.stored_events() == total)
+        self.assertEqual(0, self.queued(pool))
+        for listener in listeners:
+            self.assertIsNone(listener.poll())
+
+    def consumers(self, queue):
+        for line in self.broker.ctl('list_queues', '--no-table-headers',
+                                    'name', 'consumers').splitlines():
+            name, count = line.split('\t')
+            if name == queue:
+                return int(count)
+        return 0
