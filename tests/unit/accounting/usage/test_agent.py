@@ -1,0 +1,170 @@
+"""The libvirt agent against libvirt's own ``test:///default`` driver.
+
+The test driver needs no daemon: it keeps domains in memory, reports CPU
+time and emits lifecycle events like a real hypervisor driver.
+"""
+
+import os
+import sys
+import threading
+import time
+import uuid
+
+import fixtures
+from oslo_config import cfg
+import oslo_messaging
+from oslo_messaging import conffixture
+import testtools
+
+from stratuslab_plugins.accounting import exceptions
+from stratuslab_plugins.accounting.ledger import usage as usage_ledger
+from stratuslab_plugins.accounting.usage import agent
+from stratuslab_plugins.accounting.usage import cpu
+from stratuslab_plugins.accounting.usage import events
+from stratuslab_plugins.accounting.usage import listener
+from stratuslab_plugins.conf import usage as usage_conf
+from tests.unit.accounting.usage import nova_payloads as nova
+
+try:
+    import libvirt
+except ImportError:
+    libvirt = None
+
+DOMAIN_XML = """<domain type='test'>
+  <name>%(name)s</name><uuid>%(uuid)s</uuid>
+  <memory>1048576</memory><vcpu>2</vcpu><os><type>hvm</type></os>
+</domain>"""
+
+_EVENT_LOOP = []
+
+
+def event_loop():
+    """Start libvirt's event loop once per test process."""
+    if not _EVENT_LOOP:
+        _EVENT_LOOP.append(agent.start_event_loop(libvirt))
+
+
+class Sink:
+    """Collects what the agent sends, and says when something arrived."""
+
+    def __init__(self):
+        self.samples = []
+        self.arrived = threading.Event()
+
+    def __call__(self, samples):
+        self.samples.extend(samples)
+        self.arrived.set()
+
+
+@testtools.skipIf(libvirt is None, 'libvirt-python is not installed '
+                  '(pip install "stratuslab-plugins[libvirt]")')
+class CpuTimeAgentTest(testtools.TestCase):
+
+    def setUp(self):
+        super().setUp()
+        event_loop()
+        self.connection = libvirt.open('test:///default')
+        self.addCleanup(self.connection.close)
+        self.sink = Sink()
+        self.agent = agent.CpuTimeAgent(self.connection, 'cn1', self.sink)
+
+    def domain(self):
+        instance = str(uuid.uuid4())
+        dom = self.connection.createXML(DOMAIN_XML % {
+            'name': 'instance-%s' % instance[:8], 'uuid': instance}, 0)
+        self.addCleanup(self.destroy, dom)
+        return instance, dom
+
+    @staticmethod
+    def destroy(dom):
+        try:
+            dom.destroy()
+        except libvirt.libvirtError:
+            pass
+
+    def test_sample_all_reads_every_running_domain(self):
+        instance, dom = self.domain()
+        samples = self.agent.sample_all()
+        mine = [s for s in samples if s.instance_uuid == instance]
+        self.assertEqual(1, len(mine))
+        self.assertEqual(str(dom.ID()), mine[0].run_id)
+        self.assertEqual(dom.getCPUStats(True)[0]['cpu_time'],
+                         mine[0].cpu_time_ns)
+        self.assertEqual(samples, self.sink.samples)
+
+    def test_a_restart_is_a_new_run_and_runs_add_up(self):
+        instance = str(uuid.uuid4())
+        dom = self.connection.defineXML(DOMAIN_XML % {
+            'name': 'instance-%s' % instance[:8], 'uuid': instance})
+        self.addCleanup(dom.undefine)
+        self.addCleanup(self.destroy, dom)
+        readings = []
+        for _ in range(2):
+            dom.create()
+            readings.append(self.agent.read(dom))
+            dom.destroy()
+        self.assertNotEqual(readings[0].run_id, readings[1].run_id)
+        self.assertIsNone(self.agent.read(dom))
+        self.assertEqual(
+            sum(r.cpu_time_ns for r in readings) // cpu.NANOSECONDS,
+            cpu.cpu_seconds(readings))
+
+    def test_a_suspended_domain_is_read_at_once(self):
+        self.agent.watch_lifecycle()
+        instance, dom = self.domain()
+        dom.suspend()
+        deadline = time.monotonic() + 10
+        while not any(s.instance_uuid == instance
+                      for s in self.sink.samples):
+            self.assertLess(time.monotonic(), deadline,
+                            'no sample after the suspend event')
+            self.sink.arrived.wait(0.1)
+
+    def test_samples_reach_the_ledger_through_the_listener(self):
+        conf = cfg.ConfigOpts()
+        usage_conf.register_opts(conf)
+        conf([], project='stratuslab-test')
+        conf.set_override('batch_timeout', 0.05, group='accounting_usage')
+        self.useFixture(conffixture.ConfFixture(conf)).transport_url = \
+            'fake:/'
+        transport = oslo_messaging.get_notification_transport(conf)
+        self.addCleanup(transport.cleanup)
+        ledger = usage_ledger.UsageLedger.from_url('sqlite:///%s' % (
+            os.path.join(self.useFixture(fixtures.TempDir()).path,
+                         'ledger.sqlite')))
+        self.addCleanup(ledger.engine.dispose)
+        for one in listener.build_listeners(conf, ledger, transport):
+            one.start()
+            self.addCleanup(one.wait)
+            self.addCleanup(one.stop)
+        instance, dom = self.domain()
+        sender = agent.NotificationSender(
+            transport, 'cn1', conf.accounting_usage.cpu_samples_topic)
+        sent = agent.CpuTimeAgent(self.connection, 'cn1',
+                                  sender.send).sample_all()
+        ledger.record_events([events.parse_notification(*nova.notification(
+            'instance.create.end', instance, nova.at(0), nova.at(0)))])
+        expected = [s for s in sent if s.instance_uuid == instance]
+        deadline = time.monotonic() + 10
+        while True:
+            got = ledger.usage_for_instance(
+                instance, expected[0].sampled_at)
+            if got.cpu_seconds is not None:
+                break
+            self.assertLess(time.monotonic(), deadline)
+            time.sleep(0.05)
+        self.assertEqual(expected[0].cpu_time_ns // cpu.NANOSECONDS,
+                         got.cpu_seconds)
+
+
+class ImportTest(testtools.TestCase):
+
+    def test_missing_libvirt_names_the_extra(self):
+        # None in sys.modules makes "import libvirt" raise ImportError,
+        # as on a host without the extra.
+        saved = sys.modules.get('libvirt')
+        sys.modules['libvirt'] = None
+        self.addCleanup(sys.modules.__setitem__, 'libvirt', saved)
+        exc = self.assertRaises(exceptions.ConfigurationError,
+                                agent.import_libvirt)
+        self.assertIn('stratuslab-plugins[libvirt]', str(exc))
