@@ -43,12 +43,16 @@ class RegistryFixture(fixtures.Fixture):
     :param tls: serve HTTPS with a certificate from a fresh test CA.
     :param users: ``{name: password}`` required by Basic auth; None for
         anonymous access.
+    :param token_server: a started ``TokenServer`` fixture
+        (tests/functional/appliance/token_server.py): the registry then
+        requires Bearer tokens from it, as Harbor does.
     """
 
-    def __init__(self, tls=False, users=None):
+    def __init__(self, tls=False, users=None, token_server=None):
         super().__init__()
         self.tls = tls
         self.users = users or {}
+        self.token_server = token_server
         self.ca_file = None
 
     def _setUp(self):
@@ -100,6 +104,9 @@ class RegistryFixture(fixtures.Fixture):
                                            bcrypt.gensalt(rounds=4))
                     f.write('%s:%s\n' % (user, hashed.decode()))
             config['auth'] = {'htpasswd': {'realm': 'test', 'path': path}}
+        if self.token_server:
+            config['auth'] = self.token_server.registry_config(
+                os.path.join(self.workdir, 'token-ca.pem'))
         return config
 
     def _wait_ready(self):

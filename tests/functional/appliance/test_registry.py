@@ -16,6 +16,7 @@ import testtools
 from stratuslab_plugins.appliance import exceptions
 from stratuslab_plugins.appliance import registry
 from tests.functional.appliance import flaky_proxy
+from tests.functional.appliance import token_server
 from tests.functional import registry_fixture
 
 CHUNK = 256 * 1024
@@ -228,3 +229,40 @@ class SecuredRegistryTest(testtools.TestCase):
                                insecure=True)
         self.assertRaises(exceptions.RegistryNotFound, insecure.list_tags,
                           REPO)
+
+
+class TokenRegistryTest(testtools.TestCase):
+    """The Bearer token flow (Harbor's), with a test token server."""
+
+    def setUp(self):
+        super().setUp()
+        self.tokens = self.useFixture(token_server.TokenServer(
+            {'robot': 's3cret'}))
+        self.registry = self.useFixture(registry_fixture.RegistryFixture(
+            token_server=self.tokens))
+
+    def test_token_flow(self):
+        client = registry.RegistryClient(self.registry.url,
+                                         username='robot', password='s3cret',
+                                         chunk_size=CHUNK)
+        self.addCleanup(client.close)
+        data = os.urandom(CHUNK * 2 + 10)
+        checksums = client.push_blob(REPO, io.BytesIO(data))
+        out = io.BytesIO()
+        client.pull_blob(REPO, checksums.digest, out)
+        self.assertEqual(data, out.getvalue())
+        self.assertEqual([REPO], client.list_repositories())
+        # One token per scope, reused for every chunk.
+        scopes = [scope for _, scopes in self.tokens.requests
+                  for scope in scopes]
+        self.assertIn('repository:%s:pull,push' % REPO, scopes)
+        self.assertIn('registry:catalog:*', scopes)
+        self.assertLessEqual(len(self.tokens.requests), 3)
+
+    def test_anonymous_and_refused_token(self):
+        for kwargs in ({}, {'username': 'robot', 'password': 'nope'}):
+            client = registry.RegistryClient(self.registry.url, **kwargs)
+            self.addCleanup(client.close)
+            e = self.assertRaises(exceptions.RegistryAuthError,
+                                  client.list_tags, REPO)
+            self.assertIn('401', str(e))
