@@ -6,10 +6,13 @@ Starts a private RabbitMQ node (Debian's rabbitmq-server, see
 would. Proves that Nova-shaped versioned notifications published with
 oslo.messaging reach the SQLite ledger, that a listener killed with
 SIGKILL in the middle of the stream loses nothing once restarted, that
-redelivered and republished notifications do not count twice, and that
-listeners of one pool share the queue.
+redelivered and republished notifications do not count twice, that
+listeners of one pool share the queue, and that the libvirt agent's CPU
+samples (agent process on libvirt's test driver, with Nova-style domain
+UUIDs) reach the ledger through the broker and the listener.
 """
 
+import datetime
 import os
 import signal
 import subprocess
@@ -25,9 +28,22 @@ from oslo_utils import timeutils
 import sqlalchemy as sa
 import testtools
 
+try:
+    import libvirt
+except ImportError:
+    libvirt = None
+
 from stratuslab_plugins.accounting.ledger import usage as usage_ledger
+from stratuslab_plugins.accounting.usage import cpu
 from tests.functional import rabbitmq_fixture
 from tests.unit.accounting.usage import nova_payloads as nova
+
+#: A compute host as libvirt's test driver reads it: two running domains
+#: named and identified the way Nova's libvirt driver does.
+NODE_XML = """<node>%s</node>"""
+DOMAIN_XML = """<domain type='test'><name>instance-%(n)08x</name>
+<uuid>%(uuid)s</uuid><memory>1048576</memory><vcpu>2</vcpu>
+<os><type>hvm</type></os></domain>"""
 
 #: Events per instance in :meth:`publish_lifecycles`.
 STEPS = [(0, 'instance.create.end'), (10, 'instance.suspend.end'),
@@ -81,13 +97,17 @@ class RabbitMQListenerTest(testtools.TestCase):
                 '[accounting_usage]\nledger_connection = %s\n'
                 'nova_topic = %s\npool = %s\nbatch_size = 20\n'
                 'batch_timeout = 0.2\nunversioned_topic =\n'
+                'libvirt_uri = test://%s\nsample_interval = 1\n'
+                'host = compute-7\n'
                 % (self.broker.url, os.path.join(self.tmp, '%s.log' % name),
-                   self.ledger_url, self.topic, pool))
+                   self.ledger_url, self.topic, pool,
+                   os.path.join(self.tmp, 'node.xml')))
         return path
 
-    def start_listener(self, name, pool=''):
+    def start_listener(self, name, pool='',
+                       command='stratuslab_plugins.cmd.listener'):
         process = subprocess.Popen(
-            [sys.executable, '-m', 'stratuslab_plugins.cmd.listener',
+            [sys.executable, '-m', command,
              '--config-file', self.write_config(name, pool)],
             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL)
@@ -186,3 +206,30 @@ class RabbitMQListenerTest(testtools.TestCase):
             if name == queue:
                 return int(count)
         return 0
+
+    @testtools.skipIf(libvirt is None, 'libvirt-python is not installed')
+    def test_agent_cpu_samples_reach_the_ledger(self):
+        uuids = [str(uuid.uuid4()) for _ in range(2)]
+        with open(os.path.join(self.tmp, 'node.xml'), 'w') as node:
+            node.write(NODE_XML % ''.join(
+                DOMAIN_XML % {'n': n, 'uuid': u} for n, u in enumerate(uuids)))
+        reference = libvirt.open('test://%s' % node.name)
+        self.addCleanup(reference.close)
+        expected = {u: reference.lookupByUUIDString(u).getCPUStats(
+            True)[0]['cpu_time'] // cpu.NANOSECONDS for u in uuids}
+        self.publish([nova.notification('instance.create.end', u, nova.at(0),
+                                        nova.at(0)) for u in uuids])
+        self.start_listener('listener')
+        self.start_listener('agent',
+                            command='stratuslab_plugins.cmd.libvirt_agent')
+
+        def cpu_seconds():
+            usages = self.ledger.usage_by_instance(
+                nova.at(-1), datetime.datetime.now(datetime.timezone.utc))
+            return {u: usages[u].cpu_seconds for u in uuids if u in usages}
+        self.wait_for(lambda: cpu_seconds() == expected,
+                      what='CPU seconds of both domains')
+        with self.ledger.engine.connect() as connection:
+            hosts = {row.host for row in connection.execute(
+                sa.select(usage_ledger.usage_cpu_samples))}
+        self.assertEqual({'compute-7'}, hosts)
