@@ -128,11 +128,12 @@ Related options:
         min=1,
         max=1024,
         help="""
-Size, in MiB, of the chunks sent to and read from the registry.
+Size, in MiB, of the chunks an upload sends to the registry.
 
 Uploads go through one registry upload session in chunks of this size;
-memory use of one upload is about three chunks. Larger chunks mean fewer
-requests; smaller ones, less memory per concurrent upload.
+memory use of one upload is about two chunks. Larger chunks mean fewer
+requests; smaller ones, less memory per concurrent upload. Downloads
+stream in 4 MiB pieces whatever this size.
 
 Possible values:
     * An integer from 1 to 1024.

@@ -42,6 +42,7 @@ appliance``; here they meet glance_store's interface and exceptions.
 
 import concurrent.futures
 import contextlib
+import dataclasses
 import threading
 import urllib.parse
 
@@ -55,7 +56,6 @@ from oslo_utils.imageutils import format_inspector
 from oslo_utils import units
 
 from stratuslab_plugins.appliance import exceptions as appliance_exceptions
-from stratuslab_plugins.appliance import hashing
 from stratuslab_plugins.appliance import identifiers
 from stratuslab_plugins.appliance import model
 from stratuslab_plugins.appliance import registry
@@ -130,41 +130,46 @@ class _UploadReader:
 
     Every chunk the registry client reads is counted against the declared
     size, inspected for its disk format (oslo.utils' format inspector, as
-    Glance's), and handed to a helper thread that feeds the MD5, Glance's
-    multihash when the client does not compute it, and the signature
-    verifier. The helper works one chunk behind, beside the network I/O
-    (hashlib releases the GIL on large buffers), and holds at most one
-    chunk; errors it meets are raised on the next read.
+    Glance's), and handed to helper threads, one per digest, that feed
+    the MD5, the SHA-512 (appliance and Glance's default multihash), any
+    other multihash Glance asks for, and the signature verifier. The
+    registry client hashes SHA-256 (the blob's digest) and SHA-1 in its
+    own thread. One thread per digest matters on small machines: SHA-512
+    and MD5 cost more than the registry's ingest, and chained in one
+    thread they would bound the upload (tools/bench/store.py shows the
+    CPU figures). The helpers work one chunk behind, beside the network
+    I/O (hashlib releases the GIL on large buffers), so at most one chunk
+    is held here; an error they meet is raised on the next read.
 
     :param image_file: the data Glance hands the store.
     :param image_size: the declared size, 0 when unknown.
-    :param hashing_algo: Glance's multihash algorithm, or None when the
-        registry client computes it already.
+    :param hashing_algo: Glance's multihash algorithm.
     :param verifier: the image signature verifier, or None.
     """
+
+    #: Digests the registry client computes; the others are computed here.
+    CLIENT_ALGORITHMS = ('sha1', 'sha256')
 
     def __init__(self, image_file, image_size, hashing_algo, verifier):
         self._inspector = format_inspector.InspectWrapper(image_file)
         self._declared = image_size
-        self._hashers = [store_utils.get_hasher('md5', False)]
-        if hashing_algo:
-            self._hashers.append(store_utils.get_hasher(hashing_algo))
-        self._verifier = verifier
+        self._hashers = {'md5': store_utils.get_hasher('md5', False)}
+        for algo in ('sha512', hashing_algo):
+            if algo not in self._hashers and \
+                    algo not in self.CLIENT_ALGORITHMS:
+                self._hashers[algo] = store_utils.get_hasher(algo)
+        self._feeds = [hasher.update for hasher in self._hashers.values()]
+        if verifier is not None:
+            self._feeds.append(verifier.update)
         self.size = 0
         self._pool = concurrent.futures.ThreadPoolExecutor(
-            max_workers=1, thread_name_prefix='appliance-hash')
-        self._pending = None
-
-    def _feed(self, chunk):
-        for hasher in self._hashers:
-            hasher.update(chunk)
-        if self._verifier is not None:
-            self._verifier.update(chunk)
+            max_workers=len(self._feeds), thread_name_prefix='appliance-hash')
+        self._pending = ()
 
     def _wait(self):
-        if self._pending is not None:
-            pending, self._pending = self._pending, None
-            pending.result()
+        pending, self._pending = self._pending, ()
+        for future in pending:
+            future.result()
 
     def read(self, size):
         chunk = self._inspector.read(size)
@@ -181,7 +186,9 @@ class _UploadReader:
             raise exceptions.Invalid(
                 message='Image data exceeds its declared size of %d bytes;'
                         ' nothing was stored.' % self._declared)
-        self._pending = self._pool.submit(self._feed, bytes(chunk))
+        chunk = bytes(chunk)
+        self._pending = [self._pool.submit(feed, chunk)
+                         for feed in self._feeds]
         return chunk
 
     def close(self):
@@ -189,14 +196,10 @@ class _UploadReader:
             self._wait()
         self._pool.shutdown(wait=True)
 
-    @property
-    def md5(self):
-        return self._hashers[0].hexdigest()
-
-    @property
-    def multihash(self):
-        return self._hashers[1].hexdigest() if len(self._hashers) > 1 \
-            else None
+    def hexdigest(self, algo):
+        """Return the hex digest of ``algo``, or None if not computed here."""
+        hasher = self._hashers.get(algo)
+        return hasher.hexdigest() if hasher is not None else None
 
     @property
     def disk_format(self):
@@ -290,8 +293,10 @@ class Store(glance_store.driver.Store):
 
     def configure(self, re_raise_bsc=False):
         conf = self._store_conf
-        self.READ_CHUNKSIZE = conf.appliance_chunk_size * units.Mi
-        self.WRITE_CHUNKSIZE = self.READ_CHUNKSIZE
+        self.WRITE_CHUNKSIZE = conf.appliance_chunk_size * units.Mi
+        # Downloads stream; larger pieces only add copies (measured with
+        # tools/bench/store.py), whatever the upload chunk size.
+        self.READ_CHUNKSIZE = registry.DOWNLOAD_CHUNK_SIZE
         self._close_clients()
         self.policy = None
         if conf.appliance_trust_policy_file:
@@ -479,16 +484,18 @@ class Store(glance_store.driver.Store):
         """
         repository = self._store_conf.appliance_repository
         tag = TAG_PREFIX + str(image_id)
-        own = hashing_algo in hashing.ALL_ALGORITHMS
-        reader = _UploadReader(image_file, image_size,
-                               None if own else hashing_algo, verifier)
+        reader = _UploadReader(image_file, image_size, hashing_algo,
+                               verifier)
         action = 'store image %s in %s' % (image_id, repository)
         try:
             with _glance_errors(action, writing=True):
                 identifiers.check_tag(tag)
                 client = self._client()
                 self._check_new(client, repository, tag)
-                checksums = client.push_blob(repository, reader)
+                checksums = dataclasses.replace(
+                    client.push_blob(repository, reader,
+                                     algorithms=reader.CLIENT_ALGORITHMS),
+                    sha512=reader.hexdigest('sha512'))
                 manifest = self._manifest(client, repository, checksums,
                                           str(image_id), reader.disk_format)
                 client.push_manifest(repository, tag, manifest)
@@ -498,14 +505,14 @@ class Store(glance_store.driver.Store):
             {'netloc': self._own_netloc(), 'repository': repository,
              'tag': tag, 'digest': checksums.digest},
             self.conf, backend_group=self.backend_group)
-        multihash = (getattr(checksums, hashing_algo) if own
-                     else reader.multihash)
+        multihash = (reader.hexdigest(hashing_algo)
+                     or getattr(checksums, hashing_algo))
         LOG.debug('Stored image %s as %s (%d bytes, %s format).', image_id,
                   location.get_uri(), checksums.size, reader.disk_format)
         metadata = {'store': self.backend_group} if self.backend_group \
             else {}
-        return (location.get_uri(), checksums.size, reader.md5, multihash,
-                metadata)
+        return (location.get_uri(), checksums.size, reader.hexdigest('md5'),
+                multihash, metadata)
 
     # -- deleting ---------------------------------------------------------
 
