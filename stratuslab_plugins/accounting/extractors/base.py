@@ -1,7 +1,9 @@
-"""The extractor interface, and the HTTP error translation all share."""
+"""The extractor interface, and the HTTP plumbing all extractors share."""
 
 import abc
+import urllib.parse
 
+from keystoneauth1 import adapter as ks_adapter
 from keystoneauth1 import exceptions as ks_exceptions
 
 from stratuslab_plugins.accounting import exceptions
@@ -51,3 +53,42 @@ class Extractor(abc.ABC):
                                                self.needed)
         return exceptions.ExtractorError(
             '%s failed on %s: %s' % (self.service, call, exc))
+
+    def adapter(self, service_type):
+        """Return a keystoneauth1 adapter for ``service_type``.
+
+        The interface comes from ``[accounting_keystone] interface``; the
+        region is this extractor's.
+        """
+        group = self.conf.accounting_keystone
+        return ks_adapter.Adapter(
+            self.session, service_type=service_type,
+            interface=getattr(group, 'interface', None) or 'public',
+            region_name=self.region_name or getattr(group, 'region_name',
+                                                    None))
+
+    def get_json(self, adapter, url):
+        """GET ``url`` and return its JSON body; count the call."""
+        self.calls = getattr(self, 'calls', 0) + 1
+        try:
+            return adapter.get(url).json()
+        except ks_exceptions.ClientException as exc:
+            raise self.call_failed('GET %s' % url, exc)
+
+    def paged(self, adapter, path, collection, query):
+        """Yield every item of a marker-paged OpenStack listing.
+
+        Follows ``<collection>_links`` (Cinder, Neutron and Nova all page
+        this way), asking ``[accounting] page_size`` items a call.
+        """
+        query = dict(query, limit=self.conf.accounting.page_size)
+        while True:
+            body = self.get_json(adapter, '%s?%s' % (
+                path, urllib.parse.urlencode(query, doseq=True)))
+            items = body.get(collection) or []
+            yield from items
+            more = any(link.get('rel') == 'next'
+                       for link in body.get(collection + '_links') or ())
+            if not items or not more:
+                return
+            query['marker'] = items[-1]['id']

@@ -1,0 +1,62 @@
+"""The ``neutron`` extractor: floating IPs, as public-IP records (v0.2).
+
+One paged listing of ``/v2.0/floatingips`` a run (an admin sees every
+project's). The IPs are counted per project and IP version, and one
+record written per pair, so an IPv6 record never overwrites the IPv4 one
+(cASO keyed them by project alone). Neutron does not record which user
+allocated a floating IP, so LocalUser and GlobalUserName stay empty: the
+record belongs to the project, whose VO is in FQAN.
+
+Needs ``[accounting] ip_records = True``. Least privilege: the Neutron
+policy ``get_floatingip`` for every project (``admin`` by default).
+"""
+
+import collections
+import ipaddress
+import logging
+
+from stratuslab_plugins.accounting.extractors import base
+from stratuslab_plugins.accounting import records
+
+LOG = logging.getLogger(__name__)
+
+
+def ip_version(address):
+    """Return 4 or 6 for an address string, None when it is not one."""
+    try:
+        return ipaddress.ip_address(address).version
+    except ValueError:
+        return None
+
+
+class NeutronExtractor(base.Extractor):
+    """Public-IP records from Neutron's floating IPs."""
+
+    kinds = ('ip',)
+    service = 'Neutron'
+    needed = 'the admin role (Neutron policy get_floatingip)'
+    service_type = 'network'
+
+    def count(self, projects=None):
+        """Return ``{(project_id, version): count}`` of floating IPs."""
+        adapter = self.adapter(self.service_type)
+        scopes = [{'project_id': p} for p in projects] if projects else [{}]
+        counts = collections.Counter()
+        for scope in scopes:
+            for fip in self.paged(adapter, '/v2.0/floatingips',
+                                  'floatingips', scope):
+                version = ip_version(fip.get('floating_ip_address'))
+                if version is None:
+                    LOG.warning('Floating IP %s has no usable address %r; '
+                                'not counted.', fip.get('id'),
+                                fip.get('floating_ip_address'))
+                    continue
+                project = fip.get('project_id') or fip.get('tenant_id')
+                counts[(project, version)] += 1
+        return counts
+
+    def extract(self, since, until, context, projects=None):
+        counts = self.count(projects)
+        for (project, version), count in sorted(counts.items()):
+            yield records.build_ip_record(project, None, version, count,
+                                          until, context)

@@ -1,0 +1,108 @@
+"""A WSGI app answering with recorded OpenStack JSON shapes.
+
+No Cinder or Neutron runs in the test environment, so their extractors
+are tested at the HTTP boundary: a WSGI app serving documents shaped like
+the services' own (field names and paging links as in the Cinder v3 and
+Neutron v2.0 API references), reached through a real keystoneauth1
+session and ``requests``, intercepted by wsgi-intercept exactly as Nova's
+functional harness serves its API (no socket, no thread: some test
+modules import Nova, which monkey-patches with eventlet). It pages like
+the services do (``limit``, ``marker``, ``<collection>_links``) and can
+refuse a path with 403.
+"""
+
+import json
+import urllib.parse
+import uuid
+
+import fixtures
+from requests import adapters
+from wsgi_intercept import interceptor
+
+
+class FakeCloud(fixtures.Fixture):
+    """Serve ``collections``: ``{path: (collection name, [items])}``.
+
+    :param forbidden: paths answered with 403.
+    """
+
+    def __init__(self, collections, forbidden=()):
+        super().__init__()
+        self.collections = collections
+        self.forbidden = set(forbidden)
+        self.requests = []
+
+    def _setUp(self):
+        self.url = 'http://%s.example.org:80' % uuid.uuid4().hex
+        # keystoneauth's keep-alive adapter sets socket options the
+        # intercepted connection lacks (Nova's OSAPIFixture does the same).
+        self.useFixture(fixtures.MonkeyPatch(
+            'keystoneauth1.session.TCPKeepAliveAdapter.init_poolmanager',
+            adapters.HTTPAdapter.init_poolmanager))
+        intercept = interceptor.RequestsInterceptor(lambda: self.app,
+                                                    url=self.url)
+        intercept.install_intercept()
+        self.addCleanup(intercept.uninstall_intercept)
+
+    def app(self, environ, start_response):
+        path = environ['PATH_INFO']
+        query = urllib.parse.parse_qs(environ.get('QUERY_STRING', ''))
+        self.requests.append((path, query))
+        if path in self.forbidden:
+            return self._reply(start_response, '403 Forbidden', {
+                'error': {'code': 403, 'message': 'Policy does not allow'}})
+        if path not in self.collections:
+            return self._reply(start_response, '404 Not Found', {})
+        name, items = self.collections[path]
+        for key in ('project_id', 'tenant_id'):
+            if key in query:
+                items = [i for i in items
+                         if query[key][0] in (i.get('project_id'),
+                                              i.get('tenant_id'),
+                                              i.get('os-vol-tenant-attr:'
+                                                    'tenant_id'))]
+        limit = int(query.get('limit', ['1000'])[0])
+        start = 0
+        if 'marker' in query:
+            ids = [i['id'] for i in items]
+            start = ids.index(query['marker'][0]) + 1
+        page = items[start:start + limit]
+        body = {name: page}
+        if start + limit < len(items):
+            body[name + '_links'] = [{'rel': 'next', 'href': 'ignored'}]
+        return self._reply(start_response, '200 OK', body)
+
+    def _reply(self, start_response, status, body):
+        data = json.dumps(body).encode()
+        start_response(status, [('Content-Type', 'application/json'),
+                                ('Content-Length', str(len(data)))])
+        return [data]
+
+
+def volume(i, project='p1', size=10, status='in-use'):
+    """A volume as Cinder v3 ``GET /volumes/detail`` shows it to admin."""
+    return {
+        'id': 'vol-%04d' % i, 'name': 'volume %d' % i, 'status': status,
+        'size': size, 'user_id': 'u1', 'volume_type': '__DEFAULT__',
+        'availability_zone': 'nova', 'bootable': 'false',
+        'created_at': '2026-10-15T08:30:00.000000',
+        'updated_at': '2026-11-01T08:30:00.000000',
+        'os-vol-tenant-attr:tenant_id': project,
+        'os-vol-host-attr:host': 'cinder@lvm#lvm',
+        'attachments': [], 'metadata': {}, 'encrypted': False,
+        'multiattach': False, 'links': [],
+    }
+
+
+def floating_ip(i, address, project='p1'):
+    """A floating IP as Neutron ``GET /v2.0/floatingips`` shows it."""
+    return {
+        'id': 'fip-%04d' % i, 'floating_ip_address': address,
+        'floating_network_id': 'net-public', 'router_id': None,
+        'port_id': None, 'fixed_ip_address': None, 'status': 'DOWN',
+        'project_id': project, 'tenant_id': project, 'description': '',
+        'tags': [], 'created_at': '2026-10-15T08:30:00Z',
+        'updated_at': '2026-10-15T08:30:00Z', 'revision_number': 0,
+        'port_details': None, 'qos_policy_id': None, 'dns_domain': '',
+        'dns_name': '',
+    }
