@@ -125,6 +125,13 @@ class StoreLocation(glance_store.location.StoreLocation):
         self.digest = reference.digest
 
 
+class _ReadOnly:
+    """A file object's ``read`` and nothing else."""
+
+    def __init__(self, fileobj):
+        self.read = fileobj.read
+
+
 class _UploadReader:
     """The image file, read once by the registry client, seen by Glance.
 
@@ -151,7 +158,11 @@ class _UploadReader:
     CLIENT_ALGORITHMS = ('sha1', 'sha256')
 
     def __init__(self, image_file, image_size, hashing_algo, verifier):
-        self._inspector = format_inspector.InspectWrapper(image_file)
+        # The inspector decides only when told the stream ended, through
+        # close(), which also closes its source: give it read() alone, so
+        # that Glance's file stays Glance's to close.
+        self._inspector = format_inspector.InspectWrapper(
+            _ReadOnly(image_file))
         self._declared = image_size
         self._hashers = {'md5': store_utils.get_hasher('md5', False)}
         for algo in ('sha512', hashing_algo):
@@ -175,6 +186,7 @@ class _UploadReader:
         chunk = self._inspector.read(size)
         self._wait()
         if not chunk:
+            self._inspector.close()
             if self._declared and self.size != self._declared:
                 raise exceptions.Invalid(
                     message='Image data is %d bytes but its declared size '
