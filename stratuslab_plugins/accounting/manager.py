@@ -16,8 +16,9 @@ for good. cASO moved its ``lastrun`` before pushing.
 A project with no VO is logged once per run, its records are skipped,
 and the run goes on.
 
-Runs given an explicit ``since``/``until`` or a project subset are
-one-off re-publications: they never move the windows.
+Runs given an explicit ``since`` or a project subset are one-off
+re-publications: they never move the windows (an explicit ``until`` alone
+does: it is a catch-up to that time).
 """
 
 import dataclasses
@@ -28,6 +29,7 @@ from stratuslab_plugins.accounting import exceptions
 from stratuslab_plugins.accounting import identity
 from stratuslab_plugins.accounting.ledger import state as state_mod
 from stratuslab_plugins.accounting import loading
+from stratuslab_plugins.accounting.messengers import noop
 from stratuslab_plugins.accounting import records
 from stratuslab_plugins.conf import accounting as accounting_conf
 from stratuslab_plugins.conf import grid as grid_conf
@@ -162,7 +164,8 @@ class Manager:
                     '%s_records or remove %s.'
                     % (name, '/'.join(plugin.kinds), plugin.kinds[0], name))
 
-    def _regions(self):
+    def regions(self):
+        """Return the regions a run reads, ``[None]`` for the default."""
         return self.conf.accounting.regions or [None]
 
     def _window_key(self, name, region):
@@ -184,7 +187,7 @@ class Manager:
         """
         until = records.utc(until) or datetime.datetime.now(UTC)
         result = result if result is not None else RunResult({}, until)
-        for region in self._regions():
+        for region in self.regions():
             for name, plugin in self.extractors.items():
                 key = self._window_key(name, region)
                 start = self._start(key, records.utc(since), until)
@@ -214,13 +217,14 @@ class Manager:
     def publish(self, since=None, until=None, projects=None, dry_run=False):
         """Hand every record to every messenger, then move the windows.
 
-        :param dry_run: extract and render, hand nothing over, move
-            nothing.
+        :param dry_run: extract and render (the ``noop`` messenger), hand
+            nothing over, move nothing.
         :returns: a :class:`RunResult`.
         """
         until = records.utc(until) or datetime.datetime.now(UTC)
         result = RunResult({}, until)
-        messengers = [] if dry_run else self.messengers
+        messengers = ([noop.NoopMessenger(self.conf, self.kinds)]
+                      if dry_run else self.messengers)
         try:
             for record in self.records(since, until, projects, result):
                 for messenger in messengers:

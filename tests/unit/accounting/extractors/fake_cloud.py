@@ -23,12 +23,14 @@ from wsgi_intercept import interceptor
 class FakeCloud(fixtures.Fixture):
     """Serve ``collections``: ``{path: (collection name, [items])}``.
 
+    :param documents: ``{path: body}`` served as they are.
     :param forbidden: paths answered with 403.
     """
 
-    def __init__(self, collections, forbidden=()):
+    def __init__(self, collections, documents=None, forbidden=()):
         super().__init__()
         self.collections = collections
+        self.documents = documents or {}
         self.forbidden = set(forbidden)
         self.requests = []
 
@@ -51,6 +53,9 @@ class FakeCloud(fixtures.Fixture):
         if path in self.forbidden:
             return self._reply(start_response, '403 Forbidden', {
                 'error': {'code': 403, 'message': 'Policy does not allow'}})
+        if path in self.documents:
+            return self._reply(start_response, '200 OK',
+                               self.documents[path])
         if path not in self.collections:
             return self._reply(start_response, '404 Not Found', {})
         name, items = self.collections[path]
@@ -61,6 +66,8 @@ class FakeCloud(fixtures.Fixture):
                                               i.get('tenant_id'),
                                               i.get('os-vol-tenant-attr:'
                                                     'tenant_id'))]
+        if 'status' in query:
+            items = [i for i in items if i.get('status') in query['status']]
         limit = int(query.get('limit', ['1000'])[0])
         start = 0
         if 'marker' in query:
