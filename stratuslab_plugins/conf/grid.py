@@ -120,9 +120,10 @@ def register_opts(conf):
 
 
 def list_opts():
+    # The plugin's own options (auth_url, username...) depend on auth_type
+    # and are registered when the plugin loads; the group help shows them.
     keystone_opts = (
         ks_loading.get_auth_common_conf_options()
         + ks_loading.get_session_conf_options()
-        + ks_loading.get_auth_plugin_conf_options('password')
         + _keystone_adapter_opts())
     return [(GROUP, grid_opts), (KEYSTONE_GROUP, keystone_opts)]

@@ -49,11 +49,9 @@ class AggregateFacts(collections.namedtuple('AggregateFacts', [
 
 
 def _parse_vos(key, value):
-    vos = frozenset(values.parse_list(value))
-    if not vos:
-        raise exceptions.MetadataValueError(key, value,
-                                            'a comma-separated list of VOs')
-    return vos
+    # An empty list dedicates the host to no VO at all: isolation fails
+    # closed rather than opening the host to everyone over a typo.
+    return frozenset(values.parse_list(value))
 
 
 def _parse_text(key, value):

@@ -41,3 +41,10 @@ HINT_LIFETIME = 'grid_lifetime'
 
 # The benchmark the aggregate key carries.
 BENCHMARK_TYPE_HEPSCORE = 'HEPscore23'
+
+# Per-aggregate overrides of the grid weighers' multipliers, read the way
+# Nova reads ``cpu_weight_multiplier`` from aggregate metadata.
+AGGREGATE_ENERGY_WEIGHT_MULTIPLIER = 'grid_energy_weight_multiplier'
+AGGREGATE_BENCHMARK_WEIGHT_MULTIPLIER = 'grid_benchmark_weight_multiplier'
+AGGREGATE_RESILIENCE_WEIGHT_MULTIPLIER = 'grid_resilience_weight_multiplier'
+AGGREGATE_DRAIN_WEIGHT_MULTIPLIER = 'grid_drain_weight_multiplier'

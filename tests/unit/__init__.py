@@ -1,0 +1,18 @@
+"""Unit tests: fast, no network.
+
+Some unit tests use Nova's own fakes (``nova.tests.unit``), whose package
+applies Nova's concurrency choice when it is imported. Imported halfway
+through a test run, eventlet monkey patching would leave the process half
+patched (threads and sockets created before it hang). So the choice is
+made here, before any test module is imported: native threading, the mode
+Nova 34 recommends (eventlet mode is deprecated), and eventlet imports
+are refused from then on.
+"""
+
+import os
+
+os.environ.setdefault('OS_NOVA_DISABLE_EVENTLET_PATCHING', '1')
+
+from nova import monkey_patch  # noqa: E402
+
+monkey_patch.patch()

@@ -1,0 +1,104 @@
+"""The site as nova-scheduler sees it: one shared view per process.
+
+Every grid filter and weigher of a scheduler process reads the same VO
+map, the same aggregate cache (so an aggregate is parsed once whatever the
+number of filters reading it) and the same watched downtime and status
+files. This module builds that view from Nova's configuration, and turns a
+Nova request spec and host state into the plain values ``grid/`` expects.
+"""
+
+import threading
+import time
+
+from oslo_config import cfg
+
+from stratuslab_plugins.conf import grid as grid_conf
+from stratuslab_plugins.conf import scheduler as scheduler_conf
+from stratuslab_plugins.grid import aggregates
+from stratuslab_plugins.grid import downtime
+from stratuslab_plugins.grid import keys
+from stratuslab_plugins.grid import partition
+from stratuslab_plugins.grid import request
+from stratuslab_plugins.grid import vo_map
+from stratuslab_plugins.grid import watched_file
+
+CONF = cfg.CONF
+
+_HINTS = (keys.HINT_VO, keys.HINT_LIFETIME)
+
+
+class SiteView(object):
+    """What the grid filters and weighers of one process share.
+
+    :param conf: the service's ConfigOpts (Nova's ``CONF``).
+    :param vos: the VO map; by default the process's refreshing map.
+    """
+
+    def __init__(self, conf, vos=None):
+        grid_conf.register_opts(conf)
+        scheduler_conf.register_opts(conf)
+        self.conf = conf
+        self.options = conf.grid_scheduler
+        self.vos = vos if vos is not None else vo_map.get_vo_map(conf)
+        self.aggregates = aggregates.AggregateCache()
+        self._downtimes = watched_file.WatchedFile(
+            self.options.downtime_file, downtime.parse_downtime_file, {})
+        self._status = watched_file.WatchedFile(
+            self.options.partition_status_file,
+            partition.parse_status_file, {})
+
+    def downtime_table(self):
+        """The downtime file's table (re-read if the file changed)."""
+        return downtime.DowntimeTable(self._downtimes.get(),
+                                      self.options.downtime_site_endpoints)
+
+    def partition_status(self):
+        """The batch status file's ``{hostname: state}``."""
+        return self._status.get()
+
+    def grid_request(self, spec_obj):
+        """Return the :class:`GridRequest` of a Nova RequestSpec."""
+        flavor = spec_obj.flavor
+        extra_specs = flavor.extra_specs if 'extra_specs' in flavor else {}
+        hints = {}
+        for name in _HINTS:
+            value = spec_obj.get_scheduler_hint(name)
+            if value is not None:
+                hints[name] = value
+        return request.build_request(extra_specs, hints,
+                                     spec_obj.project_id, self.vos)
+
+    def host_facts(self, host_state):
+        """The parsed facts of the host's aggregates."""
+        return self.aggregates.host_facts(host_state.aggregates)
+
+
+def host_names(host_state):
+    """The names the downtime and status files may give a host."""
+    return downtime.host_names(host_state.host, host_state.nodename)
+
+
+def now():
+    """The request's time, as POSIX seconds."""
+    return time.time()
+
+
+_SHARED = {}
+_LOCK = threading.Lock()
+
+
+def get_site(conf=None):
+    """Return the process's :class:`SiteView` for ``conf`` (Nova's CONF)."""
+    conf = CONF if conf is None else conf
+    with _LOCK:
+        site = _SHARED.get(id(conf))
+        if site is None:
+            site = _SHARED[id(conf)] = SiteView(conf)
+        return site
+
+
+def reset():
+    """Forget the shared views and stop the VO map (for tests)."""
+    with _LOCK:
+        _SHARED.clear()
+    vo_map.reset_shared()

@@ -1,0 +1,41 @@
+"""GridBenchmarkFilter on Nova's FakeHostState."""
+
+from stratuslab_plugins.scheduler.filters import benchmark
+from tests.unit.scheduler import grid_fakes as gf
+
+
+class TestGridBenchmarkFilter(gf.SchedulerTestCase):
+
+    def setUp(self):
+        super().setUp()
+        self.filt = benchmark.GridBenchmarkFilter()
+        self.hosts = [
+            gf.host('slow', gf.aggregate(grid_hepscore='10')),
+            gf.host('fast', gf.aggregate(grid_hepscore='20')),
+            gf.host('faster', gf.aggregate(grid_hepscore='21.5')),
+            gf.host('unknown'),
+            gf.host('bad', gf.aggregate(grid_hepscore='fast')),
+        ]
+
+    def run_filter(self, spec):
+        return self.passing(self.filt, self.hosts, spec)
+
+    def test_no_demand_passes_everywhere(self):
+        self.assertEqual(5, len(self.run_filter(gf.spec())))
+
+    def test_minimum_fails_closed(self):
+        self.assertEqual(['fast', 'faster'], self.run_filter(
+            gf.spec(grid__min_hepscore='20')))
+
+    def test_quoted_benchmark_within_tolerance(self):
+        self.assertEqual(['fast', 'faster'], self.run_filter(gf.spec(
+            accounting__benchmark_value='20.5')))
+        self.flags(benchmark_tolerance=0.01)
+        self.assertEqual(['fast'], self.run_filter(gf.spec(
+            accounting__benchmark_type='HEPscore23',
+            accounting__benchmark_value='20')))
+
+    def test_other_benchmark_types_are_not_compared(self):
+        self.assertEqual(5, len(self.run_filter(gf.spec(
+            accounting__benchmark_type='HEPSPEC06',
+            accounting__benchmark_value='20'))))
