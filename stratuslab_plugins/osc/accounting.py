@@ -218,4 +218,3 @@ class ShowUsage(_AccountingCommand):
             (r.key, r.servers, round(r.wall_hours, 2),
              round(r.vcpu_hours, 2), round(r.cpu_hours, 2), r.cpu_known)
             for r in rows]
-
