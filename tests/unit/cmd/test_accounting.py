@@ -46,6 +46,7 @@ class TestAccountingCommand(testtools.TestCase):
                     {'id': 'p1', 'name': 'one', 'egi.VO': 'vo.one'},
                     {'id': 'p2', 'name': 'two'}], 'links': {}},
                 '/users/u1': {'user': {'id': 'u1', 'name': 'alice'}},
+                '/users': {'users': [{'id': 'u1', 'name': 'alice'}]},
                 '/os-aggregates': {'aggregates': [
                     {'name': 'fast', 'hosts': ['host1'],
                      'metadata': {'grid_hepscore': '15'}}]},

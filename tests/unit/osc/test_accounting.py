@@ -27,6 +27,7 @@ class TestAccountingCommands(testtools.TestCase):
                     {'id': 'p1', 'egi.VO': 'vo.one'},
                     {'id': 'p2'}], 'links': {}},
                 '/users/u1': {'user': {'id': 'u1', 'name': 'alice'}},
+                '/users': {'users': [{'id': 'u1', 'name': 'alice'}]},
                 '/os-aggregates': {'aggregates': []},
             }))
         session = ks_session.Session(auth=noauth.NoAuth(
