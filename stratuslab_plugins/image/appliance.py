@@ -293,7 +293,6 @@ class Store(glance_store.driver.Store):
         super().__init__(*args, **kwargs)
         self._clients = {}
         self._clients_lock = threading.Lock()
-        self._registry_url = None
         self.policy = None
 
     def get_schemes(self):
@@ -319,7 +318,24 @@ class Store(glance_store.driver.Store):
                 raise exceptions.BadStoreConfiguration(
                     store_name=self.backend_group or SCHEME,
                     reason=str(error))
+        self._url_prefix = self._location_prefix()
         super().configure(re_raise_bsc=re_raise_bsc)
+
+    def _location_prefix(self):
+        """Return the start of the locations this store answers for.
+
+        Glance gives a location that carries no store (one added through
+        its locations API) to the store whose ``url_prefix`` it starts
+        with: a writable store answers for its repository, a read-only
+        one for its whole registry, or for every registry when it names
+        none (the store that serves appliances published elsewhere).
+        """
+        conf = self._store_conf
+        netloc = urllib.parse.urlsplit(conf.appliance_registry_url
+                                       or '').netloc
+        if netloc and conf.appliance_repository:
+            return '%s://%s/%s' % (SCHEME, netloc, conf.appliance_repository)
+        return '%s://%s' % (SCHEME, netloc + '/' if netloc else '')
 
     def configure_add(self):
         conf = self._store_conf
@@ -330,15 +346,11 @@ class Store(glance_store.driver.Store):
                 reason='set appliance_registry_url and appliance_repository '
                        'in [%s] to let this store accept images' % name)
         try:
-            self._registry_url = registry.check_registry_url(
-                conf.appliance_registry_url)
+            registry.check_registry_url(conf.appliance_registry_url)
             identifiers.check_repository(conf.appliance_repository)
         except appliance_exceptions.InvalidInput as error:
             raise exceptions.BadStoreConfiguration(store_name=name,
                                                    reason=str(error))
-        self._url_prefix = '%s://%s/%s' % (
-            SCHEME, urllib.parse.urlsplit(self._registry_url).netloc,
-            conf.appliance_repository)
 
     # -- registry clients ----------------------------------------------------
 

@@ -12,13 +12,17 @@ the middle of an upload on demand.
 """
 
 import hashlib
+import io
 import os
 import time
 
+import fixtures
 from openstack import exceptions as sdk_exceptions
 import testtools
+import yaml
 
 from stratuslab_plugins.appliance import exceptions as appliance_exceptions
+from stratuslab_plugins.appliance import model
 from stratuslab_plugins.appliance import registry
 from stratuslab_plugins.image import appliance
 from tests.functional.appliance import flaky_proxy
@@ -135,3 +139,118 @@ class GlanceAPIApplianceStoreTest(testtools.TestCase):
         self.assertRaises(appliance_exceptions.RegistryNotFound,
                           self.client.resolve, REPO,
                           appliance.TAG_PREFIX + image.id)
+
+
+class GlanceAPIEndorsedApplianceTest(testtools.TestCase):
+    """Appliances published in the registry, served by Glance in place.
+
+    A second store, ``endorsed``, is read-only (no repository) and has a
+    trust policy; locations added through Glance's locations API go to it
+    by their prefix, and Glance reads them through it (the location import
+    task hashes the data), so no copy is made.
+    """
+
+    ENDORSER = '/C=EU/O=Example/CN=Jane Doe'
+    PUBLISHED = 'vo.example.org/ubuntu'
+
+    def setUp(self):
+        super().setUp()
+        self.registry = self.useFixture(registry_fixture.RegistryFixture())
+        self.client = registry.RegistryClient(self.registry.url, retries=0)
+        self.addCleanup(self.client.close)
+        self.denied = os.urandom(MiB + 17)
+        policy = self.useFixture(fixtures.TempDir()).join('policy.yaml')
+        with open(policy, 'w') as f:
+            yaml.safe_dump({'checksums': {'deny': [
+                hashlib.sha256(self.denied).hexdigest()]}}, f)
+        self.glance = self.useFixture(glance_fixture.GlanceAPIFixture(
+            enabled_backends={'repo': 'appliance', 'endorsed': 'appliance'},
+            default_backend='repo',
+            backend_options={
+                'repo': {'appliance_registry_url': self.registry.url,
+                         'appliance_repository': REPO},
+                'endorsed': {'appliance_registry_url': self.registry.url,
+                             'appliance_trust_policy_file': policy}},
+            debug=True))
+        self.conn = self.glance.api.connection()
+
+    def publish(self, data, tag):
+        checksums = self.client.push_blob(self.PUBLISHED, io.BytesIO(data))
+        item = model.new_appliance(
+            checksums, title='Ubuntu', disk_format='raw',
+            endorser=model.Endorser(dn=self.ENDORSER, ca='/C=EU/CN=CA'))
+        notes, layer_notes = item.to_annotations()
+        config = self.client.push_bytes(self.PUBLISHED,
+                                        registry.EMPTY_CONFIG)
+        self.client.push_manifest(self.PUBLISHED, tag, {
+            'schemaVersion': 2, 'mediaType': registry.OCI_MANIFEST,
+            'config': {'mediaType': registry.EMPTY_CONFIG_TYPE,
+                       'digest': config, 'size': 2},
+            'layers': [{'mediaType': item.media_type,
+                        'digest': checksums.digest, 'size': checksums.size,
+                        'annotations': layer_notes}],
+            'annotations': notes})
+        return 'appliance://%s/%s:%s@%s' % (
+            self.registry.url.split('//')[1], self.PUBLISHED, tag,
+            checksums.digest)
+
+    def add_location(self, url, data):
+        """Add ``url`` to a new image; return the image and Glance's task.
+
+        The endorsed SHA-512 goes with it as validation data, so Glance
+        reads the appliance (through the store) before activating it.
+        """
+        image = self.conn.image.create_image(
+            name='endorsed', disk_format='raw', container_format='bare')
+        # Adding a location of a store other than http needs the service
+        # role (Glance 33's add_location), which a deployment gives to
+        # the tool that syncs image lists.
+        response = self.conn.session.post(
+            '%s/v2/images/%s/locations' % (self.glance.url, image.id),
+            json={'url': url, 'validation_data': {
+                'os_hash_algo': 'sha512',
+                'os_hash_value': hashlib.sha512(data).hexdigest()}},
+            raise_exc=False, headers={'X-Service-Roles': 'service'})
+        self.assertEqual(202, response.status_code, response.text)
+        return image, self.wait_for_task(image.id)
+
+    def wait_for_task(self, image_id):
+        deadline = time.monotonic() + TASK_TIMEOUT
+        while True:
+            tasks = self.conn.session.get(
+                '%s/v2/images/%s/tasks' % (self.glance.url, image_id)
+            ).json()['tasks']
+            if tasks and tasks[0]['status'] in ('success', 'failure'):
+                return tasks[0]
+            if time.monotonic() > deadline:
+                self.fail('location import of %s did not end: %s'
+                          % (image_id, tasks))
+            time.sleep(0.2)
+
+    def image_record(self, image_id):
+        return self.conn.session.get(
+            '%s/v2/images/%s' % (self.glance.url, image_id)).json()
+
+    def test_trusted_appliance_is_served_without_a_copy(self):
+        data = os.urandom(2 * MiB + 3)
+        image, task = self.add_location(self.publish(data, '22.04'), data)
+        self.assertEqual('success', task['status'], task)
+        record = self.image_record(image.id)
+        self.assertEqual('active', record['status'])
+        self.assertEqual('endorsed', record['stores'])
+        self.assertEqual(hashlib.sha512(data).hexdigest(),
+                         record['os_hash_value'])
+        response = self.conn.image.download_image(image, stream=True)
+        self.assertEqual(data, b''.join(response.iter_content(MiB)))
+        self.assertEqual([], self.client.list_tags(REPO)
+                         if REPO in self.client.list_repositories() else [])
+
+    def test_denied_appliance_is_refused(self):
+        image, task = self.add_location(self.publish(self.denied, '23.04'),
+                                        self.denied)
+        self.assertEqual('failure', task['status'], task)
+        self.assertEqual('queued', self.image_record(image.id)['status'])
+        # The task says only "Internal Error"; glance-api's debug log has
+        # the store's reason.
+        self.assertIn('checksums.deny of the site trust policy',
+                      self.glance.api.log_tail(10 ** 6))

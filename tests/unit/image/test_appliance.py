@@ -262,6 +262,19 @@ class StoreConfigurationTest(testtools.TestCase):
         self.assertEqual('appliance://r.example:5000/glance/images',
                          store.url_prefix)
 
+    def test_location_prefixes(self):
+        # Glance gives a location without store to the store whose prefix
+        # it starts with.
+        cases = [({'appliance_registry_url': 'https://r.example',
+                   'appliance_repository': 'glance/images'},
+                  'appliance://r.example/glance/images'),
+                 ({'appliance_registry_url': 'https://r.example'},
+                  'appliance://r.example/'),
+                 ({}, 'appliance://')]
+        for options, prefix in cases:
+            with self.subTest(options=options):
+                self.assertEqual(prefix, self.store(**options).url_prefix)
+
     def test_bad_repository_disables_adds(self):
         store = self.store(appliance_registry_url='https://r.example',
                            appliance_repository='Not Valid')
