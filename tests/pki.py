@@ -1,5 +1,10 @@
 """A throw-away PKI for tests: a CA, an endorser, an untrusted signer.
 
+Shared by unit and functional tests (and the registry fixture), so it
+lives outside both packages: importing tests.unit or tests.functional
+applies a concurrency choice (see their __init__.py) a helper must not
+impose.
+
 Built with ``cryptography`` in memory (EC keys: fast), written to a
 directory on demand. ``write_ca_dir`` lays the CA out as IGTF sites do
 (``/etc/grid-security/certificates``): PEM files with their OpenSSL

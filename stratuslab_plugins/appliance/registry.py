@@ -12,11 +12,12 @@ OCI protocol itself needs (upload sessions, Range resume) is written here.
 
 What it guarantees:
 
-* ``push_blob`` streams any file object through one upload session in
-  fixed-size chunks (memory bounded by two chunks, no temporary file),
-  computes every checksum in the same pass, resumes a failed chunk from
-  the offset the registry reports, and cancels the session on any
-  failure, so a failed push leaves no blob and no manifest.
+* ``push_blob`` streams any file object through one upload session as
+  one streamed PATCH (memory bounded by the resend window, no temporary
+  file), computes every checksum in the same pass, resumes after a broken
+  connection from the offset the registry reports, and cancels the
+  session on any failure, so a failed push leaves no blob and no
+  manifest.
 * ``iter_blob`` / ``pull_blob`` stream a blob, resume with ``Range`` after
   a broken connection, and verify size and digest at the end of a full
   read; a mismatch raises :class:`IntegrityError` after the last chunk.
@@ -33,6 +34,7 @@ Example::
         client.pull_blob('egi.vo/ubuntu', checksums.digest, out)
 """
 
+import collections
 import hashlib
 import json
 import re
@@ -58,13 +60,14 @@ EMPTY_CONFIG_TYPE = 'application/vnd.oci.empty.v1+json'
 EMPTY_CONFIG = b'{}'
 
 UPLOAD_CHUNK_SIZE = 16 * 1024 * 1024
+PIECE_SIZE = 1024 * 1024
 DOWNLOAD_CHUNK_SIZE = 4 * 1024 * 1024
 MANIFEST_MAX_BYTES = 4 * 1024 * 1024
 RETRY_STATUS = (429, 500, 502, 503, 504)
 # Methods whose request urllib3 may repeat after a read error or a retry
-# status. PATCH (an upload chunk) is not among them: after a failure the
-# registry may hold part of the chunk, so it is resumed from the offset the
-# registry reports (see _send_chunk). Connection errors, where nothing was
+# status. PATCH (the upload stream) is not among them: after a failure the
+# registry may hold part of it, so it is resumed from the offset the
+# registry reports (see push_blob). Connection errors, where nothing was
 # sent, are retried for every method.
 IDEMPOTENT_METHODS = frozenset(['GET', 'HEAD', 'PUT', 'DELETE', 'OPTIONS'])
 _BLOB_URL_RE = re.compile(r'^/v2/(.+)/blobs/(sha256:[a-f0-9]{64})$')
@@ -105,26 +108,6 @@ def parse_blob_url(url):
         repository, match.group(2)
 
 
-def _read_full(fileobj, size):
-    """Read ``size`` bytes, or fewer only at the end of the stream.
-
-    Pipes and sockets return short reads; a chunk must be full so that
-    the upload's Content-Range offsets stay simple.
-    """
-    chunk = fileobj.read(size)
-    if not chunk or len(chunk) == size:
-        return chunk or b''
-    parts = [chunk]
-    missing = size - len(chunk)
-    while missing:
-        more = fileobj.read(missing)
-        if not more:
-            break
-        parts.append(more)
-        missing -= len(more)
-    return b''.join(parts)
-
-
 def _oci_errors(response):
     try:
         errors = response.json().get('errors') or []
@@ -132,6 +115,97 @@ def _oci_errors(response):
                          for e in errors if isinstance(e, dict))
     except (ValueError, AttributeError, requests.RequestException):
         return ''
+
+
+class _UploadStream:
+    """The bytes of one upload, readable again from a recent offset.
+
+    The registry receives the blob as one streamed PATCH (distribution
+    handles a stream several times faster than a sequence of chunked
+    PATCH requests, each of which re-opens the upload on its side). When
+    that request fails, the upload is resent from the offset the registry
+    holds (often 0: distribution 2.8 drops a session whose PATCH broke
+    halfway, and a new session starts). The last ``window`` bytes read
+    are kept for that, and a seekable source is re-read when more is
+    needed. Each byte is hashed once, when first read, so the checksums
+    stay one pass.
+
+    :param fileobj: the source, any object with ``read(size)``.
+    :param hasher: the :class:`hashing.ContentHasher` to feed.
+    :param window: bytes kept to resend; memory use is about this much.
+    :param progress: called with the byte count of each new piece.
+    """
+
+    def __init__(self, fileobj, hasher, window, progress=None):
+        self.fileobj = fileobj
+        self.hasher = hasher
+        self.window = max(window, PIECE_SIZE)
+        self.progress = progress
+        self.read_upto = 0          # bytes read from the source so far
+        self.position = 0           # where the source is now
+        self.kept = collections.deque()  # (offset, piece), oldest first
+        self.kept_bytes = 0
+        self.source_error = None
+        try:
+            self.start = fileobj.tell() if fileobj.seekable() else None
+        except (AttributeError, OSError):
+            self.start = None
+
+    def _keep(self, offset, piece):
+        self.kept.append((offset, piece))
+        self.kept_bytes += len(piece)
+        while self.kept_bytes - len(self.kept[0][1]) >= self.window:
+            self.kept_bytes -= len(self.kept.popleft()[1])
+
+    def rewind(self, offset, url):
+        """Make the bytes from ``offset`` on readable again.
+
+        :raises RegistryError: when they are neither kept nor re-readable.
+        """
+        if offset > self.read_upto:
+            raise exceptions.RegistryError(
+                'Registry %s reports %d bytes of an upload of which %d were '
+                'sent; push again.' % (url, offset, self.read_upto))
+        kept_from = self.kept[0][0] if self.kept else self.position
+        if kept_from <= offset:
+            return
+        if self.start is None:
+            raise exceptions.RegistryError(
+                'Registry %s lost the upload after byte %d, more than the '
+                '%d bytes kept to resend, and the source cannot be re-read; '
+                'push again.' % (url, offset, self.window))
+        self.fileobj.seek(self.start + offset)
+        self.position = offset
+        self.kept.clear()
+        self.kept_bytes = 0
+
+    def _read(self):
+        try:
+            piece = self.fileobj.read(PIECE_SIZE)
+        except Exception as error:
+            # End the request body cleanly instead: the registry then
+            # answers, and the session can be cancelled with its current
+            # state. The caller raises the source's own error.
+            self.source_error = error
+            return b''
+        fresh = piece[max(0, self.read_upto - self.position):]
+        if fresh:
+            # Hash only bytes never seen (a re-read source repeats).
+            self.hasher.update(fresh)
+            self.read_upto += len(fresh)
+            if self.progress:
+                self.progress(len(fresh))
+        self._keep(self.position, piece)
+        self.position += len(piece)
+        return piece
+
+    def pieces_from(self, offset):
+        """Yield the upload's bytes from ``offset`` (after ``rewind``)."""
+        for start, piece in list(self.kept):
+            if start + len(piece) > offset:
+                yield piece[max(0, offset - start):]
+        for piece in iter(self._read, b''):
+            yield piece
 
 
 class RegistryClient:
@@ -148,8 +222,9 @@ class RegistryClient:
     :param retries: attempts after a transient failure (connection error,
         429, 5xx) for each request, and for each upload chunk.
     :param backoff: urllib3's backoff factor between those attempts.
-    :param chunk_size: bytes per upload chunk; memory use is about twice
-        this.
+    :param chunk_size: bytes of upload data kept to resend after a
+        broken connection (the resend window); the upload's memory use is
+        about this much, whatever the blob's size.
     """
 
     def __init__(self, url, username=None, password=None, ca_file=None,
@@ -265,46 +340,74 @@ class RegistryClient:
         return held, self._absolute(response.headers.get('Location',
                                                          location))
 
-    def _patch(self, location, data, offset, repository):
+    def _patch(self, location, stream, offset, repository):
+        """Stream the upload from ``offset`` in one PATCH; return location."""
+        stream.rewind(offset, self.url)
         response = self._request(
             'PATCH', location, 'accept upload data for %s' % repository,
-            expect=(202,), data=data,
-            headers={'Content-Type': 'application/octet-stream',
-                     'Content-Range': '%d-%d' % (offset,
-                                                 offset + len(data) - 1)})
+            expect=(202,), data=stream.pieces_from(offset),
+            headers={'Content-Type': 'application/octet-stream'})
         return self._absolute(response.headers['Location'])
 
-    def _send_chunk(self, location, chunk, offset, repository):
-        """PATCH ``chunk`` at ``offset``; resume it after transient errors.
+    def _restart(self, location, repository):
+        """Drop a broken session; return ``(0, new session location)``."""
+        self.cancel_upload(location, repository)
+        return 0, self._start_upload(repository)
 
-        After a failed PATCH the registry may hold none, part or all of
-        the chunk: its upload status says how much, and the rest is sent
-        from there. urllib3's Retry counts the attempts and sleeps.
+    def _resume_point(self, location, repository):
+        """Return ``(offset, location)`` to resend from after a failure."""
+        try:
+            return self._upload_status(location, repository)
+        except exceptions.RegistryNotFound:
+            # distribution 2.8 cancels a session whose PATCH broke after
+            # writing some bytes (its state no longer matches): start a
+            # new one.
+            return self._restart(location, repository)
+
+    def _send(self, stream, repository):
+        """Upload ``stream`` whole; return the session's final location.
+
+        A transient failure (connection lost, 429/5xx, an expired Bearer
+        token) resends from the registry's offset, counted and spaced by
+        urllib3's Retry; any other failure cancels the session.
         """
+        location = self._start_upload(repository)
         retry = self.retry.new()
-        sent = 0
-        while True:
-            try:
-                return self._patch(location, chunk[sent:] if sent else chunk,
-                                   offset + sent, repository)
-            except exceptions.RegistryError as error:
-                if not isinstance(error, exceptions.RegistryUnavailable) \
-                        and error.status != 416:
-                    raise
+        offset = 0
+        try:
+            while True:
                 try:
-                    retry = retry.increment(method='PATCH', url=location)
-                except urllib3_retry.MaxRetryError:
-                    raise error from None
-                retry.sleep()
-                held, location = self._upload_status(location, repository)
-                if not offset <= held <= offset + len(chunk):
-                    raise exceptions.RegistryError(
-                        'Registry %s lost upload data for %s (it holds %d '
-                        'bytes, %d were sent); push again.'
-                        % (self.url, repository, held, offset)) from None
-                sent = held - offset
-                if sent == len(chunk):
+                    location = self._patch(location, stream, offset,
+                                           repository)
+                    if stream.source_error is not None:
+                        raise stream.source_error
                     return location
+                except exceptions.RegistryError as error:
+                    if stream.source_error is not None:
+                        raise stream.source_error from None
+                    if not isinstance(error, (
+                            exceptions.RegistryUnavailable,
+                            exceptions.RegistryAuthError,
+                            exceptions.RegistryNotFound)):
+                        raise
+                    try:
+                        retry = retry.increment(method='PATCH', url=location)
+                    except urllib3_retry.MaxRetryError:
+                        raise error from None
+                    retry.sleep()
+                    if isinstance(error, exceptions.RegistryNotFound):
+                        # The session is gone (distribution drops one whose
+                        # size moved under a broken request): start over.
+                        offset, location = self._restart(location,
+                                                         repository)
+                    else:
+                        offset, location = self._resume_point(location,
+                                                              repository)
+                    LOG.info('Upload to %s at %s broke (%s); resending from '
+                             'byte %d.', repository, self.url, error, offset)
+        except BaseException:
+            self.cancel_upload(location, repository)
+            raise
 
     def _finish_upload(self, location, digest, repository, data=b''):
         parts = urllib.parse.urlsplit(location)
@@ -344,25 +447,17 @@ class RegistryClient:
         :param repository: the repository that will hold the blob.
         :param fileobj: any object with ``read(size)``: file, pipe, socket.
         :param algorithms: checksums to compute beside the SHA-256 digest.
-        :param progress: called with the byte count of each chunk sent.
+        :param progress: called with the byte count of each piece read.
         :returns: the :class:`hashing.Checksums` of the content; its
             ``digest`` names the blob.
         """
         identifiers.check_repository(repository)
-        location = self._start_upload(repository)
         hasher = hashing.ContentHasher(
             tuple(set(algorithms) | {'sha256'}))
-        offset = 0
+        stream = _UploadStream(fileobj, hasher, self.chunk_size, progress)
+        location = self._send(stream, repository)
+        checksums = hasher.result()
         try:
-            for chunk in iter(lambda: _read_full(fileobj, self.chunk_size),
-                              b''):
-                hasher.update(chunk)
-                location = self._send_chunk(location, chunk, offset,
-                                            repository)
-                offset += len(chunk)
-                if progress:
-                    progress(len(chunk))
-            checksums = hasher.result()
             self._finish_upload(location, checksums.digest, repository)
         except BaseException:
             self.cancel_upload(location, repository)

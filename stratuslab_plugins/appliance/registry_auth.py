@@ -112,6 +112,11 @@ class RegistryAuth(requests_auth.AuthBase):
                 or getattr(request, 'sl_auth_answered', False)
                 or not self._answer(response.headers.get('WWW-Authenticate'))):
             return response
+        if request.body is not None and not isinstance(request.body,
+                                                       (bytes, str)):
+            # A streamed body (an upload) cannot be sent twice; the caller
+            # resumes the upload, with the credentials now cached.
+            return response
         # Consume the refused response to free its connection, then send
         # the request again with the new credentials.
         response.content

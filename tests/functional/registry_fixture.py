@@ -24,7 +24,7 @@ import fixtures
 import requests
 import yaml
 
-from tests.unit.appliance import pki
+from tests import pki
 
 REGISTRY_BINARY = '/usr/bin/docker-registry'
 START_TIMEOUT = 20

@@ -47,14 +47,24 @@ class FlakyProxy(fixtures.Fixture):
         self.port = self.listener.getsockname()[1]
         self.url = 'http://127.0.0.1:%d' % self.port
         self._stopped = False
-        thread = threading.Thread(target=self._accept, daemon=True)
-        thread.start()
+        self._threads = []
+        self._start(self._accept)
         self.addCleanup(self._stop)
 
+    def _start(self, target, *args):
+        thread = threading.Thread(target=target, args=args, daemon=True)
+        self._threads.append(thread)
+        thread.start()
+
     def _stop(self):
+        # Join every thread: under eventlet (the functional tests' mode) a
+        # reader left blocked on a closed descriptor would collide with
+        # the next test reusing that descriptor number.
         self._stopped = True
         self.listener.close()
         self._close_all()
+        for thread in self._threads:
+            thread.join(timeout=5)
 
     def _close_all(self):
         with self._lock:
@@ -91,8 +101,7 @@ class FlakyProxy(fixtures.Fixture):
                 self._sockets.update((client, upstream))
             for source, sink, up in ((client, upstream, True),
                                      (upstream, client, False)):
-                threading.Thread(target=self._pump, daemon=True,
-                                 args=(source, sink, up)).start()
+                self._start(self._pump, source, sink, up)
 
     def _fault(self, up, total):
         if up:

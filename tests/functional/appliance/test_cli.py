@@ -16,7 +16,7 @@ import testtools
 import yaml
 
 from tests.functional import registry_fixture
-from tests.unit.appliance import pki
+from tests import pki
 
 REF = 'vo.example.org/ubuntu:22.04'
 

@@ -159,13 +159,33 @@ class FlakyRegistryTest(testtools.TestCase):
         self.assertEqual(['cut response'], self.proxy.faults)
         self.assertEqual(self.data, out.getvalue())
 
-    def test_upload_chunk_resumes_from_registry_offset(self):
-        self.proxy.cut_request_after = CHUNK + CHUNK // 2
-        checksums = self.client.push_blob(REPO, io.BytesIO(self.data))
-        self.assertEqual(['cut request'], self.proxy.faults)
-        out = io.BytesIO()
-        self.direct.pull_blob(REPO, checksums.digest, out)
-        self.assertEqual(self.data, out.getvalue())
+    def test_broken_upload_is_sent_again(self):
+        # A seekable file is re-read; a pipe is resent from the bytes kept
+        # (the whole megabyte fits in the resend window).
+        for source in (io.BytesIO(self.data), Pipe(self.data)):
+            self.proxy.faults = []
+            self.proxy.cut_request_after = (self.proxy.request_bytes
+                                            + CHUNK + CHUNK // 2)
+            checksums = self.client.push_blob(REPO, source)
+            self.assertEqual(['cut request'], self.proxy.faults)
+            self.assertEqual(hashlib.sha512(self.data).hexdigest(),
+                             checksums.sha512)
+            out = io.BytesIO()
+            self.direct.pull_blob(REPO, checksums.digest, out)
+            self.assertEqual(self.data, out.getvalue())
+
+    def test_pipe_beyond_the_resend_window_fails_cleanly(self):
+        data = os.urandom(4 * registry.PIECE_SIZE)
+        self.proxy.cut_request_after = 3 * registry.PIECE_SIZE
+        e = self.assertRaises(exceptions.RegistryError,
+                              self.client.push_blob, REPO, Pipe(data))
+        self.assertIn('cannot be re-read', str(e))
+        # Nothing published. (The broken session's files may outlive its
+        # cancellation when distribution finishes the broken request after
+        # it; the registry's upload purging removes them.)
+        digest = 'sha256:' + hashlib.sha256(data).hexdigest()
+        self.assertFalse(self.direct.blob_exists(REPO, digest))
+        self.assertEqual([], self.direct.list_repositories())
 
     def test_transient_503_is_retried(self):
         self.proxy.answer_503 = 2

@@ -20,7 +20,7 @@ from cryptography.hazmat.primitives import serialization
 import fixtures
 import jwt
 
-from tests.unit.appliance import pki
+from tests import pki
 
 SERVICE = 'test-registry'
 ISSUER = 'test-token-issuer'

@@ -15,7 +15,7 @@ from stratuslab_plugins.appliance import exceptions
 from stratuslab_plugins.appliance import image_list
 from stratuslab_plugins.appliance import model
 from stratuslab_plugins.appliance import signature
-from tests.unit.appliance import pki
+from tests import pki
 from tests.unit.appliance import test_model
 
 

@@ -11,7 +11,7 @@ from stratuslab_plugins.appliance import image_list
 from stratuslab_plugins.appliance import model
 from stratuslab_plugins.appliance import signature
 from stratuslab_plugins.appliance import trust
-from tests.unit.appliance import pki
+from tests import pki
 from tests.unit.appliance import test_model
 
 SAMPLE = os.path.join(os.path.dirname(__file__), '..', '..', '..', 'etc',
