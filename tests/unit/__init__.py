@@ -6,13 +6,16 @@ through a test run, eventlet monkey patching would leave the process half
 patched (threads and sockets created before it hang). So the choice is
 made here, before any test module is imported: native threading, the mode
 Nova 34 recommends (eventlet mode is deprecated), and eventlet imports
-are refused from then on.
+are refused from then on. When a functional test imports a unit-test
+helper, its package has already patched the process with eventlet, and
+that choice stands.
 """
 
 import os
+import sys
 
-os.environ.setdefault('OS_NOVA_DISABLE_EVENTLET_PATCHING', '1')
+if 'eventlet' not in sys.modules:
+    os.environ.setdefault('OS_NOVA_DISABLE_EVENTLET_PATCHING', '1')
+    from nova import monkey_patch
 
-from nova import monkey_patch  # noqa: E402
-
-monkey_patch.patch()
+    monkey_patch.patch()
