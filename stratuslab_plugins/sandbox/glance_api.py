@@ -127,9 +127,6 @@ class GlanceAPI:
                  project_id=DEFAULT_PROJECT_ID, user_id=DEFAULT_USER_ID,
                  debug=False, threads=8):
         self.enabled_backends = dict(enabled_backends or {'local': 'file'})
-        if not self.enabled_backends:
-            raise GlanceAPIError('enabled_backends is empty: name at least '
-                                 'one store, e.g. {"local": "file"}')
         self.default_backend = (default_backend
                                 or next(iter(self.enabled_backends)))
         if self.default_backend not in self.enabled_backends:
