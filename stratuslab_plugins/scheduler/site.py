@@ -97,6 +97,13 @@ def get_site(conf=None):
         return site
 
 
+def set_site(view, conf=None):
+    """Make ``view`` the process's view for ``conf`` (tests, benchmarks)."""
+    conf = CONF if conf is None else conf
+    with _LOCK:
+        _SHARED[id(conf)] = view
+
+
 def reset():
     """Forget the shared views and stop the VO map (for tests)."""
     with _LOCK:
