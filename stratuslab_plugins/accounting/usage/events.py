@@ -111,8 +111,8 @@ class InstanceEvent:
     """One instance notification, in the terms of usage.
 
     :param occurred_at: when the instance entered ``kind`` (aware UTC):
-        ``launched_at`` for a create, ``terminated_at`` for a delete, the
-        notification's own timestamp otherwise.
+        ``launched_at`` for a create, the notification's own timestamp
+        otherwise (``terminated_at`` for a delete without one).
     :param kind: the kind the instance is in from ``occurred_at`` on, or
         None when the event changes nothing (an ``instance.exists`` in an
         uninformative state).
@@ -200,15 +200,19 @@ def _kind(event_type, data):
 def _occurred_at(event_type, data, metadata, what):
     sent_at = parse_time((metadata or {}).get('timestamp'),
                          '%s timestamp' % what)
+    # A create starts at launch, which the payload knows better than the
+    # envelope. Payload times are whole seconds (Nova serialises them so),
+    # so every later event keeps its microsecond envelope time: a delete
+    # at its truncated terminated_at could sort before the events of its
+    # last second.
     if event_type == 'instance.create.end':
-        own = parse_time(data.get('launched_at'), '%s launched_at' % what)
+        when = parse_time(data.get('launched_at'),
+                          '%s launched_at' % what) or sent_at
     elif EVENT_KINDS.get(event_type) == DELETED:
-        own = (parse_time(data.get('terminated_at'),
-                          '%s terminated_at' % what)
-               or parse_time(data.get('deleted_at'), '%s deleted_at' % what))
+        when = sent_at or parse_time(data.get('terminated_at'),
+                                     '%s terminated_at' % what)
     else:
-        own = None
-    when = own or sent_at
+        when = sent_at
     if when is None:
         raise MalformedNotification(
             '%s has no timestamp: the listener cannot place it in time'

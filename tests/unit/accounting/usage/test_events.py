@@ -30,15 +30,20 @@ class ParseNotificationTest(testtools.TestCase):
         self.assertEqual(when, event.occurred_at)
         self.assertEqual(events.SUSPENDED, event.kind)
 
-    def test_delete_ends_at_terminated_at(self):
+    def test_delete_keeps_its_precise_envelope_time(self):
+        # terminated_at is whole seconds: the envelope orders the delete
+        # after the other events of its last second.
+        when = nova.at(9).replace(microsecond=500000)
         _, payload, metadata = nova.notification(
-            'instance.delete.end', UUID, nova.at(9), nova.at(0))
-        payload['nova_object.data']['terminated_at'] = nova.nova_time(
-            nova.at(8))
+            'instance.delete.end', UUID, when, nova.at(0))
         event = events.parse_notification('instance.delete.end', payload,
                                           metadata)
-        self.assertEqual((nova.at(8), events.DELETED),
+        self.assertEqual((when, events.DELETED),
                          (event.occurred_at, event.kind))
+        del metadata['timestamp']
+        event = events.parse_notification('instance.delete.end', payload,
+                                          metadata)
+        self.assertEqual(nova.at(9), event.occurred_at)
 
     def test_exists_reads_the_state(self):
         for state, kind in (('active', events.RUNNING),
