@@ -15,9 +15,10 @@ from oslo_config import cfg
 EXAMPLE_GROUP = 'appliance_store'
 
 _SECTION_NOTE = """
-These options go in the ``glance-api.conf`` section named after the store
-identifier given in ``[DEFAULT] enabled_backends`` (``[repo]`` for
-``enabled_backends = repo:appliance``), not in ``[appliance_store]``.
+These options go in the ``glance-api.conf`` section named after
+the store identifier given in ``[DEFAULT] enabled_backends``
+(``[repo]`` for ``enabled_backends = repo:appliance``), not in
+``[appliance_store]``.
 """
 
 appliance_store_opts = [
@@ -27,15 +28,16 @@ appliance_store_opts = [
         help="""
 Base URL of the OCI registry that holds this store's images.
 
-The store keeps every image it receives as a single-layer OCI artifact in
-this registry (distribution, Harbor, Zot...), and reads the locations
-that name this host with the credentials and TLS settings below. Give the
-scheme, host and port only; the repository is a separate option.
-Locations naming another registry host are read anonymously over HTTPS.
+The store keeps every image it receives as a single-layer OCI
+artifact in this registry (distribution, Harbor, Zot...), and reads
+the locations that name this host with the credentials and TLS
+settings below. Give the scheme, host and port only; the repository
+is a separate option. Locations naming another registry host are
+read anonymously over HTTPS.
 %s
 Possible values:
-    * ``https://HOST[:PORT]``, or ``http://HOST[:PORT]`` for a registry on
-      a trusted network.
+    * ``https://HOST[:PORT]``, or ``http://HOST[:PORT]`` for a
+      registry on a trusted network.
 
 Related options:
     * ``appliance_repository``
@@ -49,15 +51,17 @@ Related options:
 Repository of the registry where new images go.
 
 Each image this store receives becomes a manifest tagged
-``glance-<image id>`` in this repository, whose single layer is the image
-data, addressed by its SHA-256 digest. Identical images share one blob.
-Leave it unset for a read-only store that only serves appliances already
-in a registry (locations added through Glance's locations API); Glance
-then refuses uploads to this store.
+``glance-<image id>`` in this repository, whose single layer is
+the image data, addressed by its SHA-256 digest. Identical images
+share one blob. Leave it unset for a read-only store that only
+serves appliances already in a registry (locations added through
+Glance's locations API); Glance then refuses uploads to this
+store.
 
 Possible values:
-    * An OCI repository name: lowercase components joined by ``/``, for
-      example ``glance/images`` or ``vo.example.org/snapshots``.
+    * An OCI repository name: lowercase components joined by
+      ``/``, for example ``glance/images`` or
+      ``vo.example.org/snapshots``.
 
 Related options:
     * ``appliance_registry_url``
@@ -65,12 +69,14 @@ Related options:
     cfg.StrOpt(
         'appliance_username',
         help="""
-User or robot account the store authenticates to the registry with.
+User or robot account the store authenticates to the registry
+with.
 
-The registry may ask for Basic authentication or for a Bearer token
-(Harbor, Docker Hub); both are answered with these credentials. The
-account needs push, pull and delete rights on ``appliance_repository``.
-Leave unset for a registry that allows anonymous access.
+The registry may ask for Basic authentication or for a Bearer
+token (Harbor, Docker Hub); both are answered with these
+credentials. The account needs push, pull and delete rights on
+``appliance_repository``. Leave unset for a registry that allows
+anonymous access.
 
 Possible values:
     * A registry user name, e.g. ``robot$glance`` on Harbor.
@@ -95,8 +101,9 @@ Related options:
         help="""
 CA bundle that verifies the registry's TLS certificate.
 
-By default the system's trust store verifies the registry. Set a PEM
-bundle when the registry's certificate comes from a private CA.
+By default the system's trust store verifies the registry. Set a
+PEM bundle when the registry's certificate comes from a private
+CA.
 
 Possible values:
     * Path of a PEM file of CA certificates.
@@ -110,14 +117,15 @@ Related options:
         help="""
 Do not verify the registry's TLS certificate.
 
-Unlike Glance's ``http`` store, this store verifies TLS by default. Set
-this only for a test registry with a self-signed certificate: content is
-still checked against its digest, but anyone on the path could serve a
-different registry's answers.
+Unlike Glance's ``http`` store, this store verifies TLS by
+default. Set this only for a test registry with a self-signed
+certificate: content is still checked against its digest, but
+anyone on the path could serve a different registry's answers.
 
 Possible values:
     * True: skip verification (logged as a warning).
-    * False: verify with the system trust store or ``appliance_ca_file``.
+    * False: verify with the system trust store or
+      ``appliance_ca_file``.
 
 Related options:
     * ``appliance_ca_file``
@@ -130,10 +138,10 @@ Related options:
         help="""
 Size, in MiB, of the chunks an upload sends to the registry.
 
-Uploads go through one registry upload session in chunks of this size;
-memory use of one upload is about two chunks. Larger chunks mean fewer
-requests; smaller ones, less memory per concurrent upload. Downloads
-stream in 4 MiB pieces whatever this size.
+Uploads go through one registry upload session in chunks of this
+size; memory use of one upload is about two chunks. Larger chunks
+mean fewer requests; smaller ones, less memory per concurrent
+upload. Downloads stream in 4 MiB pieces whatever this size.
 
 Possible values:
     * An integer from 1 to 1024.
@@ -148,10 +156,11 @@ Related options:
         help="""
 Attempts after a transient registry failure, for each request.
 
-Connection errors, HTTP 429 and 5xx answers are retried with exponential
-back-off; an upload chunk is resumed from the offset the registry holds.
-When the attempts are spent, the upload fails, its session is cancelled
-and nothing of the image remains in the registry.
+Connection errors, HTTP 429 and 5xx answers are retried with
+exponential back-off; an upload chunk is resumed from the offset
+the registry holds. When the attempts are spent, the upload fails,
+its session is cancelled and nothing of the image remains in the
+registry.
 
 Possible values:
     * 0 or a positive integer.
@@ -164,12 +173,13 @@ Related options:
         help="""
 Site trust policy applied when an image of this store is read.
 
-When set, every read checks the appliance's manifest against the policy
-(YAML, see ``etc/appliance-trust-policy.yaml.sample``): an image whose
-checksum, identifier or endorser is denied, or that has no trusted
-endorser, is refused. Meant for a store that serves endorsed appliances;
-images uploaded by users carry no endorser and are refused by such a
-store. Leave unset to serve every image of the store.
+When set, every read checks the appliance's manifest against the
+policy (YAML, see ``etc/appliance-trust-policy.yaml.sample``): an
+image whose checksum, identifier or endorser is denied, or that
+has no trusted endorser, is refused. Meant for a store that serves
+endorsed appliances; images uploaded by users carry no endorser
+and are refused by such a store. Leave unset to serve every image
+of the store.
 
 Possible values:
     * Path of a trust policy YAML file, read when glance-api starts.
