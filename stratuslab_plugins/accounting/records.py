@@ -264,6 +264,11 @@ class RecordContext:
     :param user_name_for: callable user id -> GlobalUserName or None.
     :param cpu_fallback: what CpuDuration is when ``cpu_seconds`` is
         unknown: ``none`` (omitted) or ``wall_x_vcpus`` (cASO's value).
+    :param refine_usages: callable ``[ServerUsage] -> [ServerUsage]``
+        applied to each batch (a page) of VMs before their records are
+        built: the seam through which measured usage (the notification
+        ledger's intervals, the libvirt agent's CPU time) replaces what
+        the API alone can tell. Identity by default.
     """
 
     site_name: str
@@ -273,6 +278,7 @@ class RecordContext:
     cloud_compute_service: typing.Optional[str] = None
     cpu_fallback: str = CPU_FALLBACK_NONE
     default_benchmark_type: str = keys.BENCHMARK_TYPE_HEPSCORE
+    refine_usages: typing.Callable = lambda usages: usages
 
 
 def apel_status(nova_status, ended):

@@ -207,9 +207,21 @@ class NovaExtractor(base.Extractor):
                 if (server.get('status') or '').upper() != 'ACTIVE':
                     yield server
 
-    def extract(self, since, until, context, projects=None):
+    def usages(self, since, until, projects=None):
+        """Yield lists of ``ServerUsage``, one list per page or less."""
         benchmarks = self.host_benchmarks()
+        batch = []
         for server in self.servers(since, projects):
             usage = self.server_usage(server, until, benchmarks)
             if usage is not None:
+                batch.append(usage)
+            if len(batch) >= self.page_size:
+                yield batch
+                batch = []
+        if batch:
+            yield batch
+
+    def extract(self, since, until, context, projects=None):
+        for batch in self.usages(since, until, projects):
+            for usage in context.refine_usages(batch):
                 yield records.build_cloud_record(usage, context)

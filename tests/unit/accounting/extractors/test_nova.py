@@ -63,3 +63,22 @@ class TestNovaFallbacks(testtools.TestCase):
         self.assertEqual([nova.parse_time('2026-11-01T01:00:00Z')],
                          [r.end_time for r in stopped])
         self.assertEqual([3600], [r.wall_duration for r in stopped])
+
+    def test_measured_usage_replaces_the_api_estimate(self):
+        seen = []
+
+        def refine(usages):
+            seen.append(len(usages))
+            for usage in usages:
+                usage.cpu_seconds = 42
+                usage.suspend_seconds = 7
+            return usages
+
+        context = fakes.context()
+        context.refine_usages = refine
+        extractor = nova.NovaExtractor(fakes.make_conf(
+            accounting={'page_size': 2}), self.session)
+        found = list(extractor.extract(NOW, NOW, context))
+        self.assertEqual({(42, 7)}, {(r.cpu_duration, r.suspend_duration)
+                                     for r in found})
+        self.assertEqual([2, 1], seen)
