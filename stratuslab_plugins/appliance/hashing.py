@@ -6,9 +6,10 @@ Images are gigabytes: reading one twice costs as much as moving it, so
 every reader of appliance content (upload, download, verification) feeds
 one :class:`ContentHasher` from the chunks it already holds.
 
-Hashing runs in a helper thread, one chunk behind the caller: ``hashlib``
-releases the GIL on large buffers, so a chunk is hashed while the next one
-is sent or received, and hashing does not add to the transfer time.
+Hashing runs in helper threads, one per algorithm, a few chunks behind
+the caller: ``hashlib`` releases the GIL on large buffers, so chunks are
+hashed while the next ones are sent or received, and hashing does not add
+to the transfer time when the machine has a core to spare.
 
 Example::
 
@@ -21,6 +22,7 @@ Example::
 
 import dataclasses
 import hashlib
+import queue
 import threading
 
 from stratuslab_plugins.appliance import identifiers
@@ -50,39 +52,44 @@ class Checksums:
                 if self.sha1 else None)
 
 
+class _HashWorker(threading.Thread):
+    """One algorithm, fed from a bounded queue of chunks."""
+
+    def __init__(self, name, depth):
+        super().__init__(name='hash-' + name, daemon=True)
+        self.hash = hashlib.new(name)
+        self.chunks = queue.Queue(maxsize=depth)
+        self.start()
+
+    def run(self):
+        for chunk in iter(self.chunks.get, None):
+            self.hash.update(chunk)
+
+
 class ContentHasher:
     """Size and checksums of a stream fed chunk by chunk.
 
+    Each algorithm runs in its own thread, fed through a queue a few
+    chunks deep: the caller never waits for hashing unless it is that
+    many chunks ahead, and on a machine with free cores the algorithms
+    run side by side. Chunks must not be modified once given.
+
     :param algorithms: the ``hashlib`` names to compute; by default every
         checksum an appliance carries.
+    :param depth: chunks queued per algorithm before ``update`` waits.
     """
 
-    def __init__(self, algorithms=ALL_ALGORITHMS):
-        self._hashes = {name: hashlib.new(name) for name in algorithms}
+    def __init__(self, algorithms=ALL_ALGORITHMS, depth=4):
+        self._workers = {name: _HashWorker(name, depth)
+                         for name in algorithms}
         self._size = 0
-        self._worker = None
-
-    def _hash(self, chunk):
-        for hash_ in self._hashes.values():
-            hash_.update(chunk)
-
-    def _wait(self):
-        if self._worker is not None:
-            self._worker.join()
-            self._worker = None
+        self._result = None
 
     def update(self, chunk):
-        """Add ``chunk`` (immutable bytes) to the checksums.
-
-        Returns at once; the chunk is hashed while the caller moves on.
-        The previous chunk's hashing is awaited first, so at most one
-        chunk is held here and the order is kept.
-        """
-        self._wait()
+        """Add ``chunk`` (immutable bytes) to the checksums."""
         self._size += len(chunk)
-        self._worker = threading.Thread(target=self._hash, args=(chunk,),
-                                        daemon=True)
-        self._worker.start()
+        for worker in self._workers.values():
+            worker.chunks.put(chunk)
 
     @property
     def size(self):
@@ -90,11 +97,27 @@ class ContentHasher:
         return self._size
 
     def result(self):
-        """Return the :class:`Checksums` of everything fed so far."""
-        self._wait()
-        return Checksums(size=self._size,
-                         **{name: hash_.hexdigest()
-                            for name, hash_ in self._hashes.items()})
+        """Return the :class:`Checksums` of everything fed; ends feeding."""
+        if self._result is None:
+            for worker in self._workers.values():
+                worker.chunks.put(None)
+            for worker in self._workers.values():
+                worker.join()
+            self._result = Checksums(
+                size=self._size,
+                **{name: worker.hash.hexdigest()
+                   for name, worker in self._workers.items()})
+        return self._result
+
+    def __del__(self):
+        # A hasher dropped before result() (a failed transfer) must not
+        # leave its threads waiting forever.
+        if self._result is None:
+            for worker in getattr(self, '_workers', {}).values():
+                try:
+                    worker.chunks.put_nowait(None)
+                except queue.Full:
+                    pass
 
 
 def checksum_file(fileobj, algorithms=ALL_ALGORITHMS, chunk_size=CHUNK_SIZE):
