@@ -212,23 +212,11 @@ def _event_row(event):
 
 
 def _event_of(row):
-    return events_mod.InstanceEvent(
-        instance_uuid=row.instance_uuid,
-        event_type=row.event_type,
-        occurred_at=from_us(row.occurred_at),
-        kind=row.kind,
-        message_id=row.message_id,
-        project_id=row.project_id,
-        user_id=row.user_id,
-        name=row.name,
-        image_id=row.image_id,
-        host=row.host,
-        flavor_id=row.flavor_id,
-        vcpus=row.vcpus,
-        memory_mb=row.memory_mb,
-        disk_gb=row.disk_gb,
-        launched_at=from_us(row.launched_at),
-    )
+    fields = dict(row._mapping)
+    del fields['id']
+    fields['occurred_at'] = from_us(fields['occurred_at'])
+    fields['launched_at'] = from_us(fields['launched_at'])
+    return events_mod.InstanceEvent(**fields)
 
 
 def _events_by_instance(connection, uuids):

@@ -141,6 +141,16 @@ class InstanceEvent:
         return (self.instance_uuid, self.event_type, self.occurred_at)
 
 
+def _parse_iso(text):
+    # Python's own parser reads both of Nova's forms, several times faster
+    # than iso8601's (it matters at thousands of events a second); the
+    # latter still reads what it does not.
+    try:
+        return datetime.datetime.fromisoformat(text)
+    except ValueError:
+        return timeutils.parse_isotime(text)
+
+
 def parse_time(value, what):
     """Return ``value`` (ISO 8601 string or datetime) as aware UTC.
 
@@ -151,7 +161,7 @@ def parse_time(value, what):
         return None
     try:
         if not isinstance(value, datetime.datetime):
-            value = timeutils.parse_isotime(str(value))
+            value = _parse_iso(str(value))
     except ValueError as exc:
         raise MalformedNotification(
             '%s is %r, not an ISO 8601 time (%s)' % (what, value, exc))
