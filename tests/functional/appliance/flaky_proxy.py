@@ -20,6 +20,7 @@ import threading
 
 import fixtures
 
+POLL = 0.2
 _503 = (b'HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\n'
         b'Connection: close\r\n\r\n')
 
@@ -38,12 +39,17 @@ class FlakyProxy(fixtures.Fixture):
         self.response_bytes = 0
         self.faults = []
         self._lock = threading.Lock()
-        self._sockets = set()
+        self._connections = []
 
     def _setUp(self):
         self.listener = socket.socket()
         self.listener.bind(('127.0.0.1', 0))
         self.listener.listen(16)
+        # Every socket polls with a timeout, so that each thread notices
+        # the end of its connection or of the proxy and exits; blocked
+        # readers left behind would collide, under eventlet (the
+        # functional tests' mode), with the next test's descriptors.
+        self.listener.settimeout(POLL)
         self.port = self.listener.getsockname()[1]
         self.url = 'http://127.0.0.1:%d' % self.port
         self._stopped = False
@@ -57,24 +63,16 @@ class FlakyProxy(fixtures.Fixture):
         thread.start()
 
     def _stop(self):
-        # Join every thread: under eventlet (the functional tests' mode) a
-        # reader left blocked on a closed descriptor would collide with
-        # the next test reusing that descriptor number.
         self._stopped = True
-        self.listener.close()
-        self._close_all()
         for thread in self._threads:
-            thread.join(timeout=5)
+            thread.join()
+        self.listener.close()
 
     def _close_all(self):
         with self._lock:
-            sockets, self._sockets = self._sockets, set()
-        for sock in sockets:
-            try:
-                sock.shutdown(socket.SHUT_RDWR)
-            except (OSError, EOFError):
-                pass
-            sock.close()
+            connections, self._connections = self._connections, []
+        for connection in connections:
+            connection.set()
 
     def heal(self):
         self.down = False
@@ -83,25 +81,28 @@ class FlakyProxy(fixtures.Fixture):
         while not self._stopped:
             try:
                 client, _ = self.listener.accept()
-            except OSError:
-                return
+            except socket.timeout:
+                continue
             if self.down:
                 client.close()
                 continue
             if self.answer_503 > 0:
                 self.answer_503 -= 1
                 self.faults.append('503')
+                client.settimeout(5)
                 client.recv(65536)
                 client.sendall(_503)
                 client.close()
                 continue
             upstream = socket.create_connection(('127.0.0.1',
                                                  self.upstream_port))
+            closed = threading.Event()
             with self._lock:
-                self._sockets.update((client, upstream))
-            for source, sink, up in ((client, upstream, True),
-                                     (upstream, client, False)):
-                self._start(self._pump, source, sink, up)
+                self._connections.append(closed)
+            for sock in (client, upstream):
+                sock.settimeout(POLL)
+            self._start(self._pump, client, upstream, True, closed)
+            self._start(self._pump, upstream, client, False, closed)
 
     def _fault(self, up, total):
         if up:
@@ -120,10 +121,13 @@ class FlakyProxy(fixtures.Fixture):
             return 'cut response'
         return None
 
-    def _pump(self, source, sink, up):
+    def _pump(self, source, sink, up, closed):
         try:
-            while True:
-                data = source.recv(262144)
+            while not (closed.is_set() or self._stopped):
+                try:
+                    data = source.recv(262144)
+                except socket.timeout:
+                    continue
                 if not data:
                     break
                 with self._lock:
@@ -139,11 +143,16 @@ class FlakyProxy(fixtures.Fixture):
                     if fault == 'down':
                         self._close_all()
                     break
+                sink.settimeout(None)
                 sink.sendall(data)
+                sink.settimeout(POLL)
         except (OSError, EOFError):
             pass
-        for sock in (source, sink):
-            try:
-                sock.shutdown(socket.SHUT_RDWR)
-            except (OSError, EOFError):
-                pass
+        closed.set()
+        # The first pump to end closes the connection both ways; each
+        # closes the socket it reads once the other cannot use it.
+        try:
+            sink.shutdown(socket.SHUT_RDWR)
+        except (OSError, EOFError):
+            pass
+        source.close()
