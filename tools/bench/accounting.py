@@ -461,8 +461,9 @@ def caso_venv(tmp):
     venv = given or os.path.join(tmp, 'caso-venv')
     bindir = os.path.join(venv, 'bin')
     if not os.path.exists(os.path.join(bindir, 'caso-extract')):
-        base = shutil.which('python3') or sys.executable
-        subprocess.run([base, '-m', 'venv', venv], check=True)
+        # This interpreter's venv module builds on its base Python; on
+        # Debian that needs python3-venv (bindep.txt).
+        subprocess.run([sys.executable, '-m', 'venv', venv], check=True)
         subprocess.run([os.path.join(bindir, 'pip'), 'install', '-q',
                         'caso==%s' % CASO_VERSION], check=True,
                        capture_output=True)
