@@ -28,9 +28,11 @@ import logging
 from stratuslab_plugins.accounting import exceptions
 from stratuslab_plugins.accounting import identity
 from stratuslab_plugins.accounting.ledger import state as state_mod
+from stratuslab_plugins.accounting.ledger import usage as usage_ledger
 from stratuslab_plugins.accounting import loading
 from stratuslab_plugins.accounting.messengers import noop
 from stratuslab_plugins.accounting import records
+from stratuslab_plugins.accounting.usage import measured as usage_measured
 from stratuslab_plugins.conf import accounting as accounting_conf
 from stratuslab_plugins.conf import grid as grid_conf
 from stratuslab_plugins.grid import vo_map as vo_map_mod
@@ -153,6 +155,14 @@ class Manager:
             cpu_fallback=conf.accounting.cpu_duration_fallback)
         state = state_mod.StateLedger.from_url(
             conf.accounting.ledger_connection)
+        # Exact usage: what the notification listener and the libvirt
+        # agents measured wins over the API; an empty ledger changes
+        # nothing.
+        measured = usage_measured.LedgerUsage(
+            usage_ledger.UsageLedger.from_url(
+                conf.accounting.ledger_connection))
+        context.refine_usages = measured.refine
+        context.unseen_usages = measured.unseen
         return cls(conf, extractors, messengers, state, context, session)
 
     def _check_kinds(self):

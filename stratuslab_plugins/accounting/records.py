@@ -269,6 +269,10 @@ class RecordContext:
         built: the seam through which measured usage (the notification
         ledger's intervals, the libvirt agent's CPU time) replaces what
         the API alone can tell. Identity by default.
+    :param unseen_usages: callable ``(since, until, seen_uuids, projects)
+        -> [ServerUsage]``: VMs a measured source saw in the window that
+        the API did not list (created and purged between two runs).
+        None by default.
     """
 
     site_name: str
@@ -279,6 +283,9 @@ class RecordContext:
     cpu_fallback: str = CPU_FALLBACK_NONE
     default_benchmark_type: str = keys.BENCHMARK_TYPE_HEPSCORE
     refine_usages: typing.Callable = lambda usages: usages
+    # Exact usage (usage ledger): see ``accounting.usage.measured``.
+    unseen_usages: typing.Callable = (
+        lambda since, until, seen, projects=None: [])
 
 
 def apel_status(nova_status, ended):

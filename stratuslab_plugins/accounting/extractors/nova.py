@@ -222,6 +222,12 @@ class NovaExtractor(base.Extractor):
             yield batch
 
     def extract(self, since, until, context, projects=None):
+        seen = set()
         for batch in self.usages(since, until, projects):
             for usage in context.refine_usages(batch):
+                seen.add(usage.uuid)
                 yield records.build_cloud_record(usage, context)
+        # Exact usage: VMs the usage ledger saw in the window that the API
+        # no longer lists (created and purged between two runs).
+        for usage in context.unseen_usages(since, until, seen, projects):
+            yield records.build_cloud_record(usage, context)

@@ -352,6 +352,29 @@ def _usages(connection, uuids, until):
     return result
 
 
+def usage_for_instances(connection, uuids, until):
+    """Return ``{uuid: Usage}`` up to ``until``, for the uuids it knows.
+
+    Instances without events in the ledger, or not started by ``until``,
+    are absent.
+    """
+    return _usages(connection, uuids, until)
+
+
+def cpu_seconds_for_instances(connection, uuids, until):
+    """Return ``{uuid: CPU seconds}`` from the agents' samples by ``until``.
+
+    Covers instances the listener saw no event of (an agent started
+    before the listener, say).
+    """
+    result = {}
+    for uuid, samples in _cpu_samples(connection, uuids).items():
+        seconds = cpu_mod.cpu_seconds(samples, until)
+        if seconds is not None:
+            result[uuid] = seconds
+    return result
+
+
 def usage_for_instance(connection, uuid, until):
     """Return one instance's :class:`~.intervals.Usage` up to ``until``.
 
@@ -430,6 +453,14 @@ class UsageLedger:
     def usage_by_instance(self, since, until):
         with self.engine.connect() as connection:
             return usage_by_instance(connection, since, until)
+
+    def usage_for_instances(self, uuids, until):
+        with self.engine.connect() as connection:
+            return usage_for_instances(connection, uuids, until)
+
+    def cpu_seconds_for_instances(self, uuids, until):
+        with self.engine.connect() as connection:
+            return cpu_seconds_for_instances(connection, uuids, until)
 
     def rejected(self):
         """Return the rejected notifications, oldest first."""
