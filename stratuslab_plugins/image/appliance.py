@@ -447,9 +447,11 @@ class Store(glance_store.driver.Store):
                 raise exceptions.Invalid(
                     message='Offset %d is outside image %s of %d bytes.'
                             % (offset, loc.get_uri(), size))
-            chunks = client.iter_blob(loc.repository, loc.digest,
-                                      offset=offset, size=size,
-                                      chunk_size=self.READ_CHUNKSIZE)
+            # A Range from the end would be refused (416): nothing to read.
+            chunks = (client.iter_blob(loc.repository, loc.digest,
+                                       offset=offset, size=size,
+                                       chunk_size=self.READ_CHUNKSIZE)
+                      if offset < size else (chunk for chunk in ()))
         if chunk_size:
             chunks = _limited(chunks, chunk_size)
         return _translated(chunks, action), (chunk_size or size)

@@ -81,6 +81,10 @@ class ApplianceStoreTest(store_base.StoreTestCase):
         self.assertEqual(data[MiB + 7:3 * MiB + 7], b''.join(chunks))
         chunks, _ = glance_store.get(url, 'repo', offset=len(data) - 10)
         self.assertEqual(data[-10:], b''.join(chunks))
+        chunks, _ = glance_store.get(url, 'repo', offset=len(data))
+        self.assertEqual(b'', b''.join(chunks))
+        self.assertRaises(exceptions.Invalid, glance_store.get, url, 'repo',
+                          offset=len(data) + 1)
         self.assertEqual(len(data), glance_store.get_size_from_uri_and_backend(
             url, 'repo'))
 
