@@ -42,8 +42,12 @@ _PARTITION_RANK = {keys.PARTITION_CLOUD: 0, keys.PARTITION_SHARED: 1,
 
 class AggregateFacts(collections.namedtuple('AggregateFacts', [
         'vos', 'partition', 'downtimes', 'hepscore', 'failure_domain',
-        'energy_efficiency', 'power_state'])):
-    """What one aggregate says about its hosts (None: says nothing)."""
+        'energy_efficiency', 'power_state', 'multipliers'])):
+    """What one aggregate says about its hosts (None: says nothing).
+
+    ``multipliers`` maps the ``grid_*_weight_multiplier`` keys present to
+    their float values.
+    """
 
     __slots__ = ()
 
@@ -75,7 +79,21 @@ _PARSERS = (
      lambda k, v: values.parse_choice(k, v, keys.POWER_STATES)),
 )
 
-NO_FACTS = AggregateFacts(None, None, (), None, None, None, None)
+NO_FACTS = AggregateFacts(None, None, (), None, None, None, None, {})
+
+MULTIPLIER_KEYS = (
+    keys.AGGREGATE_ENERGY_WEIGHT_MULTIPLIER,
+    keys.AGGREGATE_BENCHMARK_WEIGHT_MULTIPLIER,
+    keys.AGGREGATE_RESILIENCE_WEIGHT_MULTIPLIER,
+    keys.AGGREGATE_DRAIN_WEIGHT_MULTIPLIER,
+)
+
+
+def _parse_multiplier(key, value):
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        raise exceptions.MetadataValueError(key, value, 'a number')
 
 
 def parse_metadata(metadata):
@@ -92,6 +110,14 @@ def parse_metadata(metadata):
                 fields[field] = parse(key, metadata[key])
             except exceptions.MetadataValueError as exc:
                 problems.append(exc)
+    multipliers = {}
+    for key in MULTIPLIER_KEYS:
+        if key in metadata:
+            try:
+                multipliers[key] = _parse_multiplier(key, metadata[key])
+            except exceptions.MetadataValueError as exc:
+                problems.append(exc)
+    fields['multipliers'] = multipliers
     return NO_FACTS._replace(**fields), problems
 
 
@@ -106,6 +132,7 @@ class AggregateCache(object):
 
     def __init__(self):
         self._entries = {}
+        self._hosts = {}
 
     def facts(self, aggregate):
         """Return the :class:`AggregateFacts` of a Nova aggregate."""
@@ -125,6 +152,25 @@ class AggregateCache(object):
     def host_facts(self, aggregates):
         """Return the facts of every aggregate of a host, as a list."""
         return [self.facts(agg) for agg in aggregates]
+
+    def host_profile(self, host_key, aggregates):
+        """Return the :class:`HostProfile` of a host, once per request.
+
+        Nova gives each host state a new list of aggregates on every
+        request (``HostState.update``), so the profile computed for that
+        list object serves every grid filter and weigher of the request,
+        and is computed again on the next one.
+
+        :param host_key: a hashable naming the host; a collision costs a
+            recomputation, never a wrong answer.
+        :param aggregates: the host state's list of aggregates.
+        """
+        entry = self._hosts.get(host_key)
+        if entry is not None and entry[0] is aggregates:
+            return entry[1]
+        profile = combine(self.host_facts(aggregates))
+        self._hosts[host_key] = (aggregates, profile)
+        return profile
 
 
 def host_vos(facts_list):
@@ -181,3 +227,37 @@ def host_failure_domain(facts_list):
     domains = [f.failure_domain for f in facts_list
                if f.failure_domain is not None]
     return min(domains) if domains else None
+
+
+def host_multipliers(facts_list):
+    """Return ``{multiplier key: value}``; the lowest value when several.
+
+    The lowest, as Nova's ``get_weight_multiplier`` takes for its own
+    multipliers when a host's aggregates disagree.
+    """
+    found = {}
+    for facts in facts_list:
+        for key, value in facts.multipliers.items():
+            found[key] = min(value, found.get(key, value))
+    return found
+
+
+class HostProfile(collections.namedtuple('HostProfile', [
+        'vos', 'partition', 'downtimes', 'hepscore', 'failure_domain',
+        'energy_efficiency', 'standby', 'multipliers'])):
+    """What a host's aggregates, combined, say about it."""
+
+    __slots__ = ()
+
+
+def combine(facts_list):
+    """Return the :class:`HostProfile` of a host's aggregate facts."""
+    return HostProfile(
+        vos=host_vos(facts_list),
+        partition=host_partition(facts_list),
+        downtimes=host_downtimes(facts_list),
+        hepscore=host_hepscore(facts_list),
+        failure_domain=host_failure_domain(facts_list),
+        energy_efficiency=host_energy_efficiency(facts_list),
+        standby=host_in_standby(facts_list),
+        multipliers=host_multipliers(facts_list))

@@ -199,6 +199,10 @@ class DowntimeTable(object):
         self._site = tuple(w for name in site_endpoints
                            for w in self._table.get(name.lower(), ()))
 
+    def __bool__(self):
+        """False when no window applies to any host."""
+        return bool(self._table)
+
     def windows_for(self, names):
         """Return the windows applying to a host known by ``names``."""
         found = self._site

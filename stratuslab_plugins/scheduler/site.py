@@ -68,9 +68,13 @@ class SiteView(object):
         return request.build_request(extra_specs, hints,
                                      spec_obj.project_id, self.vos)
 
-    def host_facts(self, host_state):
-        """The parsed facts of the host's aggregates."""
-        return self.aggregates.host_facts(host_state.aggregates)
+    def host_profile(self, host_state):
+        """What the host's aggregates say, combined (once per request)."""
+        # Nova keeps one HostState object per compute node across requests;
+        # its id is a cheap key, and the cache checks the aggregates list's
+        # identity, so a reused id can only cost a recomputation.
+        return self.aggregates.host_profile(id(host_state),
+                                            host_state.aggregates)
 
 
 def host_names(host_state):

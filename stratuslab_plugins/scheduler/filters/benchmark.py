@@ -14,7 +14,6 @@ an unreadable one, warned about once) cannot prove its speed and is
 refused. Flavors that ask nothing pass everywhere.
 """
 
-from stratuslab_plugins.grid import aggregates
 from stratuslab_plugins.grid import benchmark
 from stratuslab_plugins.scheduler.filters import base
 
@@ -34,7 +33,7 @@ class GridBenchmarkFilter(base.GridFilter):
 
     def passes(self, host_state, prepared):
         minimum, quoted = prepared
-        score = aggregates.host_hepscore(self.site.host_facts(host_state))
+        score = self.site.host_profile(host_state).hepscore
         if minimum is not None and not benchmark.meets_minimum(score,
                                                                minimum):
             return False

@@ -13,7 +13,6 @@ content stays in force. Refusing every host over a typo would stop the
 whole cloud; a missed downtime costs the instances on one host.
 """
 
-from stratuslab_plugins.grid import aggregates
 from stratuslab_plugins.grid import downtime
 from stratuslab_plugins.scheduler.filters import base
 from stratuslab_plugins.scheduler import site
@@ -28,6 +27,7 @@ class GridDowntimeFilter(base.GridFilter):
 
     def passes(self, host_state, prepared):
         lifetime, now, table = prepared
-        windows = (aggregates.host_downtimes(self.site.host_facts(host_state))
-                   + table.windows_for(site.host_names(host_state)))
+        windows = self.site.host_profile(host_state).downtimes
+        if table:
+            windows = windows + table.windows_for(site.host_names(host_state))
         return not downtime.blocks(windows, now, lifetime)

@@ -12,7 +12,6 @@ leaves its last good content in force. The batch system keeps its own
 resource limits, while refusing hosts over a typo would shrink the cloud.
 """
 
-from stratuslab_plugins.grid import aggregates
 from stratuslab_plugins.grid import partition
 from stratuslab_plugins.scheduler.filters import base
 from stratuslab_plugins.scheduler import site
@@ -31,8 +30,9 @@ class GridPartitionFilter(base.GridFilter):
 
     def passes(self, host_state, prepared):
         preemptible, status = prepared
-        state = partition.status_for(status, site.host_names(host_state))
+        state = None
+        if status:
+            state = partition.status_for(status, site.host_names(host_state))
         if state is None:
-            state = aggregates.host_partition(
-                self.site.host_facts(host_state))
+            state = self.site.host_profile(host_state).partition
         return partition.accepts(state, preemptible)

@@ -13,7 +13,6 @@ is a request with no VO. The one value it cannot read is none: any
 string is a list of names.
 """
 
-from stratuslab_plugins.grid import aggregates
 from stratuslab_plugins.scheduler.filters import base
 
 
@@ -21,7 +20,7 @@ class GridVOIsolationFilter(base.GridFilter):
     """Keep VO-dedicated hosts for their VOs."""
 
     def passes(self, host_state, prepared):
-        vos = aggregates.host_vos(self.site.host_facts(host_state))
+        vos = self.site.host_profile(host_state).vos
         if vos is None:
             return True
         if prepared.vo is None:

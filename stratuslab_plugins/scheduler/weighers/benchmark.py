@@ -6,7 +6,6 @@ multiplier the fastest hosts fill first; a negative one keeps them free
 for flavors that need them (``grid:min_hepscore``).
 """
 
-from stratuslab_plugins.grid import aggregates
 from stratuslab_plugins.grid import keys
 from stratuslab_plugins.scheduler.weighers import base
 
@@ -18,5 +17,5 @@ class GridBenchmarkWeigher(base.GridWeigher):
     aggregate_key = keys.AGGREGATE_BENCHMARK_WEIGHT_MULTIPLIER
 
     def weigh_hosts(self, host_states, spec_obj):
-        return [aggregates.host_hepscore(self.site.host_facts(h)) or 0.0
+        return [self.site.host_profile(h).hepscore or 0.0
                 for h in host_states]

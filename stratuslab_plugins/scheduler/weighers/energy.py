@@ -12,7 +12,6 @@ the best efficiency among the candidates (0 to 1; 0 when not declared).
 An unreadable efficiency counts as undeclared (warned once).
 """
 
-from stratuslab_plugins.grid import aggregates
 from stratuslab_plugins.grid import keys
 from stratuslab_plugins.scheduler.weighers import base
 
@@ -35,15 +34,15 @@ class GridEnergyWeigher(base.GridWeigher):
     aggregate_key = keys.AGGREGATE_ENERGY_WEIGHT_MULTIPLIER
 
     def weigh_hosts(self, host_states, spec_obj):
-        facts = [self.site.host_facts(h) for h in host_states]
-        efficiencies = [aggregates.host_energy_efficiency(f) for f in facts]
-        best = max((e for e in efficiencies if e is not None), default=None)
+        profiles = [self.site.host_profile(h) for h in host_states]
+        best = max((p.energy_efficiency for p in profiles
+                    if p.energy_efficiency is not None), default=None)
         weights = []
-        for host, host_facts, efficiency in zip(host_states, facts,
-                                                efficiencies):
-            if aggregates.host_in_standby(host_facts):
+        for host, profile in zip(host_states, profiles):
+            if profile.standby:
                 weights.append(STANDBY_WEIGHT)
                 continue
+            efficiency = profile.energy_efficiency
             bonus = efficiency / best if efficiency is not None else 0.0
             weights.append(host_use(host) + bonus)
         return weights

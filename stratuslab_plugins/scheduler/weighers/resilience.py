@@ -17,7 +17,6 @@ server group with the ``soft-anti-affinity`` policy for that.
 
 import collections
 
-from stratuslab_plugins.grid import aggregates
 from stratuslab_plugins.grid import keys
 from stratuslab_plugins.scheduler.weighers import base
 
@@ -37,7 +36,7 @@ class GridResilienceWeigher(base.GridWeigher):
 
     def weigh_hosts(self, host_states, spec_obj):
         projects = self._projects(spec_obj)
-        domains = [aggregates.host_failure_domain(self.site.host_facts(h))
+        domains = [self.site.host_profile(h).failure_domain
                    or ('host', h.host) for h in host_states]
         counts = collections.Counter()
         for host, domain in zip(host_states, domains):

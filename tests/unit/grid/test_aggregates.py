@@ -32,7 +32,17 @@ class TestParseMetadata(testtools.TestCase):
         self.assertEqual(aggregates.AggregateFacts(
             frozenset(['atlas', 'cms']), 'batch',
             (downtime.Window(3600.0, 7200.0),), 17.5, 'rack1', 0.2,
-            'standby'), facts)
+            'standby', {}), facts)
+
+    def test_weight_multipliers(self):
+        facts, problems = aggregates.parse_metadata({
+            'grid_energy_weight_multiplier': '-2.5',
+            'grid_drain_weight_multiplier': 'lots'})
+
+        self.assertEqual({'grid_energy_weight_multiplier': -2.5},
+                         facts.multipliers)
+        self.assertEqual(["grid_drain_weight_multiplier='lots' is not a "
+                          "number"], [str(p) for p in problems])
 
     def test_bad_values_are_dropped_one_by_one(self):
         facts, problems = aggregates.parse_metadata({
@@ -70,6 +80,20 @@ class TestAggregateCache(testtools.TestCase):
         self.assertEqual(12.0, self.cache.facts(updated).hepscore)
         self.assertEqual(2, len(calls))
 
+    def test_host_profile_once_per_aggregate_list(self):
+        aggs = [Agg(1, {'grid_hepscore': '10'}),
+                Agg(2, {'grid_hepscore': '8', 'grid_vos': 'atlas'})]
+
+        profile = self.cache.host_profile(('h', 'h'), aggs)
+        self.assertIs(profile, self.cache.host_profile(('h', 'h'), aggs))
+        self.assertEqual(8.0, profile.hepscore)
+        self.assertEqual({'atlas'}, profile.vos)
+
+        # Nova hands a new list on the next request: combined again.
+        again = self.cache.host_profile(('h', 'h'), list(aggs[:1]))
+        self.assertEqual(10.0, again.hepscore)
+        self.assertIsNone(again.vos)
+
     def test_one_warning_per_aggregate_per_update(self):
         bad = Agg(7, {'grid_hepscore': 'fast'}, name='rack7')
         for _ in range(50):
@@ -104,6 +128,13 @@ class TestCombine(testtools.TestCase):
         self.assertEqual('a', aggregates.host_failure_domain(facts))
         self.assertEqual(3.0, aggregates.host_energy_efficiency(facts))
         self.assertTrue(aggregates.host_in_standby(facts))
+
+    def test_lowest_multiplier_wins(self):
+        facts = [self.facts(grid_drain_weight_multiplier='2'),
+                 self.facts(grid_drain_weight_multiplier='-1')]
+
+        self.assertEqual({'grid_drain_weight_multiplier': -1.0},
+                         aggregates.combine(facts).multipliers)
 
     def test_nothing_said(self):
         facts = [self.facts(other='x')]
