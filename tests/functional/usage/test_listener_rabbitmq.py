@@ -45,6 +45,22 @@ DOMAIN_XML = """<domain type='test'><name>instance-%(n)08x</name>
 <uuid>%(uuid)s</uuid><memory>1048576</memory><vcpu>2</vcpu>
 <os><type>hvm</type></os></domain>"""
 
+#: The modules behind the console scripts, for a tree not pip-installed.
+SCRIPT_MODULES = {
+    'stratuslab-accounting-listener': 'stratuslab_plugins.cmd.listener',
+    'stratuslab-accounting-libvirt-agent':
+        'stratuslab_plugins.cmd.libvirt_agent',
+}
+
+
+def console_script(name):
+    """Return the command line running console script ``name``."""
+    path = os.path.join(os.path.dirname(sys.executable), name)
+    if os.path.exists(path):
+        return [path]
+    return [sys.executable, '-m', SCRIPT_MODULES[name]]
+
+
 #: Events per instance in :meth:`publish_lifecycles`.
 STEPS = [(0, 'instance.create.end'), (10, 'instance.suspend.end'),
          (20, 'instance.resume.end'), (30, 'instance.power_off.end'),
@@ -105,10 +121,10 @@ class RabbitMQListenerTest(testtools.TestCase):
         return path
 
     def start_listener(self, name, pool='',
-                       command='stratuslab_plugins.cmd.listener'):
+                       script='stratuslab-accounting-listener'):
         process = subprocess.Popen(
-            [sys.executable, '-m', command,
-             '--config-file', self.write_config(name, pool)],
+            console_script(script) +
+            ['--config-file', self.write_config(name, pool)],
             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL)
         self.addCleanup(self.stop_listener, process)
@@ -221,7 +237,7 @@ class RabbitMQListenerTest(testtools.TestCase):
                                         nova.at(0)) for u in uuids])
         self.start_listener('listener')
         self.start_listener('agent',
-                            command='stratuslab_plugins.cmd.libvirt_agent')
+                            script='stratuslab-accounting-libvirt-agent')
 
         def cpu_seconds():
             usages = self.ledger.usage_by_instance(
