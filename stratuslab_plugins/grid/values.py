@@ -17,8 +17,6 @@ from stratuslab_plugins.grid import exceptions
 # A positive decimal number such as 12, 12.5 or .5 (Nova's validators only
 # know str, int and bool, so a float is a string with a pattern).
 POSITIVE_NUMBER_PATTERN = r'([0-9]+(\.[0-9]*)?|\.[0-9]+)'
-# A whole number of seconds.
-SECONDS_PATTERN = r'[0-9]+'
 # A VO name as EGI writes them (atlas, vo.example.org, enmr.eu).
 VO_PATTERN = r'[A-Za-z0-9][A-Za-z0-9._-]*'
 

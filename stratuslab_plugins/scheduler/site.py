@@ -7,6 +7,7 @@ files. This module builds that view from Nova's configuration, and turns a
 Nova request spec and host state into the plain values ``grid/`` expects.
 """
 
+import logging
 import threading
 import time
 
@@ -23,6 +24,7 @@ from stratuslab_plugins.grid import vo_map
 from stratuslab_plugins.grid import watched_file
 
 CONF = cfg.CONF
+LOG = logging.getLogger(__name__)
 
 _HINTS = (keys.HINT_VO, keys.HINT_LIFETIME)
 
@@ -46,6 +48,7 @@ class SiteView(object):
         self._status = watched_file.WatchedFile(
             self.options.partition_status_file,
             partition.parse_status_file, {})
+        self._last_request = (None, None)
 
     def downtime_table(self):
         """The downtime file's table (re-read if the file changed)."""
@@ -57,7 +60,25 @@ class SiteView(object):
         return self._status.get()
 
     def grid_request(self, spec_obj):
-        """Return the :class:`GridRequest` of a Nova RequestSpec."""
+        """Return the :class:`GridRequest` of a Nova RequestSpec.
+
+        Every grid filter and weigher of a request asks for it with the
+        same RequestSpec object (Nova builds a new one for each request it
+        receives), so the last one is kept: the request is read, and its
+        bad values warned about, once.
+        """
+        last_spec, last_request = self._last_request
+        if last_spec is spec_obj:
+            return last_request
+        grid_request = self._read_request(spec_obj)
+        if grid_request.problems:
+            LOG.warning('Request for project %s has malformed grid values, '
+                        'ignored: %s', spec_obj.project_id,
+                        '; '.join(str(p) for p in grid_request.problems))
+        self._last_request = (spec_obj, grid_request)
+        return grid_request
+
+    def _read_request(self, spec_obj):
         flavor = spec_obj.flavor
         extra_specs = flavor.extra_specs if 'extra_specs' in flavor else {}
         hints = {}

@@ -33,16 +33,12 @@ class GridWeigher(weights.BaseHostWeigher):
     def __init__(self):
         super().__init__()
         self.site = site.get_site()
+        self._configured = getattr(self.site.options, self.option)
 
     def weight_multiplier(self, host_state):
         multiplier = self.site.host_profile(host_state).multipliers.get(
             self.aggregate_key)
-        if multiplier is None:
-            return self._configured_multiplier()
-        return multiplier
-
-    def _configured_multiplier(self):
-        return getattr(self.site.options, self.option)
+        return self._configured if multiplier is None else multiplier
 
     def weigh_hosts(self, host_states, spec_obj):
         """Return one weight per host, in order; higher is preferred."""
@@ -51,8 +47,7 @@ class GridWeigher(weights.BaseHostWeigher):
     def weigh_objects(self, weighed_obj_list, weight_properties):
         # Nova asks weight_multiplier() once per host right after this:
         # read the option once per request, not once per host.
-        configured = getattr(self.site.options, self.option)
-        self._configured_multiplier = lambda: configured
+        self._configured = getattr(self.site.options, self.option)
         return self.weigh_hosts([w.obj for w in weighed_obj_list],
                                 weight_properties)
 
