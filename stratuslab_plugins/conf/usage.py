@@ -22,14 +22,16 @@ listener_opts = [
         help="""
 SQLAlchemy URL of the ledger the listener writes usage into.
 
-Leave unset to use ``[accounting] ledger_connection``: the accounting run
-then reads the intervals and CPU samples the listener wrote, from the
-same database. Set it only when the listener runs on a host that reaches
-the database under another URL.
+Leave unset to use ``[accounting] ledger_connection``: the
+accounting run then reads the intervals and CPU samples the
+listener wrote, from the same database. Set it only when the
+listener runs on a host that reaches the database under another
+URL.
 
 Possible values:
-    * Unset, or a SQLAlchemy URL such as ``sqlite:////var/lib/stratuslab/
-      accounting.sqlite`` or ``postgresql+psycopg2://user:pw@host/db``.
+    * Unset, or a SQLAlchemy URL such as
+      ``sqlite:////var/lib/stratuslab/usage.sqlite`` or
+      ``postgresql+psycopg2://user:pw@host/db``.
 
 Related options:
     * ``[accounting] ledger_connection``
@@ -40,8 +42,8 @@ Related options:
         help="""
 Exchange Nova publishes its notifications on.
 
-Nova uses its ``[DEFAULT] control_exchange``, ``nova`` unless a site
-changed it.
+Nova uses its ``[DEFAULT] control_exchange``, ``nova`` unless a
+site changed it.
 
 Possible values:
     * An AMQP exchange name.
@@ -55,10 +57,10 @@ Related options:
         help="""
 Topic of Nova's versioned notifications.
 
-Nova's ``[notifications] versioned_notifications_topics``; the listener
-reads instance lifecycle events (create, delete, power off and on,
-suspend and resume, shelve offload and unshelve, resize) and the periodic
-``instance.exists`` from it.
+Nova's ``[notifications] versioned_notifications_topics``; the
+listener reads instance lifecycle events (create, delete, power
+off and on, suspend and resume, shelve offload and unshelve,
+resize) and the periodic ``instance.exists`` from it.
 
 Possible values:
     * A topic name.
@@ -74,12 +76,13 @@ Related options:
 Listener pool name: the queue this site's listeners share.
 
 Empty (the default): the listeners consume Nova's own queue
-``<nova_topic>.info``, sharing it with any other consumer of that queue,
-each message going to one of them. Set a name when another service also
-reads versioned notifications: the listeners then get a queue of that
-name with a copy of every notification, and listeners started with the
-same name share its load. Nova's own queue then needs its other consumer
-(or a RabbitMQ ``max-length`` policy), or it grows without bound.
+``<nova_topic>.info``, sharing it with any other consumer of that
+queue, each message going to one of them. Set a name when another
+service also reads versioned notifications: the listeners then get
+a queue of that name with a copy of every notification, and
+listeners started with the same name share its load. Nova's own
+queue then needs its other consumer (or a RabbitMQ ``max-length``
+policy), or it grows without bound.
 
 Possible values:
     * Empty, or a queue name such as ``stratuslab-accounting``.
@@ -91,13 +94,15 @@ Related options:
         'unversioned_topic',
         default='notifications',
         help="""
-Topic of Nova's legacy (unversioned) notifications, watched for a warning.
+Topic of Nova's legacy (unversioned) notifications, watched for a
+warning.
 
-When notifications arrive on this topic and none on ``nova_topic``, Nova
-is sending only the legacy format and the listener warns once, naming
-the Nova options to set. The listener reads them from its own queue
-``<pool or stratuslab-accounting>.unversioned-watch`` and records
-nothing from them. Empty: no watch (and delete that queue with
+When notifications arrive on this topic and none on
+``nova_topic``, Nova is sending only the legacy format and the
+listener warns once, naming the Nova options to set. The listener
+reads them from its own queue ``<pool or
+stratuslab-accounting>.unversioned-watch`` and records nothing
+from them. Empty: no watch (and delete that queue with
 ``rabbitmqctl delete_queue`` if an earlier listener created it).
 
 Possible values:
@@ -110,11 +115,13 @@ Related options:
         'cpu_samples_topic',
         default='stratuslab_cpu_samples',
         help="""
-Topic the libvirt agents send CPU samples on, and the listener reads.
+Topic the libvirt agents send CPU samples on, and the listener
+reads.
 
-Samples go through the transport's default exchange (oslo.messaging's
-``[DEFAULT] control_exchange``); every listener shares the one queue
-``<cpu_samples_topic>.sample``, whatever its pool.
+Samples go through the transport's default exchange
+(oslo.messaging's ``[DEFAULT] control_exchange``); every listener
+shares the one queue ``<cpu_samples_topic>.sample``, whatever its
+pool.
 
 Possible values:
     * A topic name; the same on agents and listeners.
@@ -127,11 +134,12 @@ Related options:
         default=100,
         min=1,
         help="""
-Notifications the listener writes into the ledger in one transaction.
+Notifications the listener writes into the ledger in one
+transaction.
 
-A batch is acknowledged once its transaction committed. Larger batches
-raise throughput (fewer commits) at the price of more redelivered
-messages when a listener dies; redelivery is harmless.
+A batch is acknowledged once its transaction committed. Larger
+batches raise throughput (fewer commits) at the price of more
+redelivered messages when a listener dies; redelivery is harmless.
 
 Possible values:
     * A positive integer.
@@ -144,9 +152,11 @@ Related options:
         default=1.0,
         min=0.01,
         help="""
-Seconds the listener waits to fill a batch before writing what it has.
+Seconds the listener waits to fill a batch before writing what it
+has.
 
-Bounds how long a lone notification waits before reaching the ledger.
+Bounds how long a lone notification waits before reaching the
+ledger.
 
 Possible values:
     * A positive number of seconds.
@@ -180,8 +190,9 @@ Related options:
 Seconds between two readings of every domain's CPU time.
 
 The agent also reads a domain when libvirt reports it stopping or
-suspending, so CPU time used since the last periodic reading is not lost;
-a shorter interval only bounds what a crash of the host can lose.
+suspending, so CPU time used since the last periodic reading is
+not lost; a shorter interval only bounds what a crash of the host
+can lose.
 
 Possible values:
     * A positive number of seconds.
@@ -195,8 +206,9 @@ Related options:
         help="""
 Name the agent reports its samples under.
 
-Defaults to the machine's host name; set it to Nova's ``[DEFAULT] host``
-when that differs, so an operator finds the compute host in the ledger.
+Defaults to the machine's host name; set it to Nova's ``[DEFAULT]
+host`` when that differs, so an operator finds the compute host in
+the ledger.
 
 Possible values:
     * A host name.
