@@ -39,6 +39,7 @@ import tqdm
 from stratuslab_plugins.appliance import exceptions
 from stratuslab_plugins.appliance import image_list
 from stratuslab_plugins.appliance import model
+from stratuslab_plugins.appliance import registry
 from stratuslab_plugins.appliance import repository
 from stratuslab_plugins.appliance import trust
 
@@ -329,12 +330,13 @@ def _read_source(source):
         return sys.stdin.buffer.read(image_list.MAX_DOCUMENT_BYTES + 1)
     if source.startswith(('https://', 'http://')):
         try:
-            response = requests.get(source, timeout=60)
-            response.raise_for_status()
+            with requests.get(source, timeout=60, stream=True) as response:
+                response.raise_for_status()
+                return response.raw.read(image_list.MAX_DOCUMENT_BYTES + 1,
+                                         decode_content=True)
         except requests.RequestException as error:
             raise exceptions.InvalidInput(
                 'Cannot fetch image list %s: %s.' % (source, error)) from None
-        return response.content
     try:
         with open(source, 'rb') as f:
             return f.read(image_list.MAX_DOCUMENT_BYTES + 1)
@@ -450,7 +452,9 @@ class VerifyImageList(_ApplianceMixin, command.Lister):
 
     def _check_content(self, appliance, verdict):
         try:
-            base = appliance.locations[0].split('/v2/', 1)[0]
+            if not appliance.locations:
+                raise exceptions.InvalidInput('it has no hv:uri')
+            base, _, _ = registry.parse_blob_url(appliance.locations[0])
             client = self.appliance_client.client_for(base)
             try:
                 repository.ApplianceRepository(client).check_content(
@@ -458,7 +462,7 @@ class VerifyImageList(_ApplianceMixin, command.Lister):
                                                   appliance.identifier))
             finally:
                 client.close()
-        except (exceptions.ApplianceError, IndexError) as error:
+        except exceptions.ApplianceError as error:
             return trust.Verdict(verdict.subject, False,
                                  '%s: content check failed: %s'
                                  % (verdict.subject, error))
