@@ -28,6 +28,7 @@ import json
 import re
 import signal
 import threading
+import time
 
 from oslo_log import log as logging
 import oslo_messaging
@@ -107,6 +108,11 @@ class UnversionedEndpoint:
 class _LedgerEndpoint:
     """Writes a batch into the ledger, then lets it be acknowledged."""
 
+    #: Seconds to wait before handing back a batch the ledger refused:
+    #: the broker redelivers at once, and a database that is down would
+    #: otherwise be hammered (and the log flooded) in a tight loop.
+    retry_delay = 2.0
+
     def __init__(self, ledger):
         self.ledger = ledger
 
@@ -119,6 +125,7 @@ class _LedgerEndpoint:
             LOG.exception('Usage ledger write failed; the batch of %d '
                           'notifications goes back to the queue.',
                           sum(len(v) for v in parsed.values()))
+            time.sleep(self.retry_delay)
             return oslo_messaging.NotificationResult.REQUEUE
         return oslo_messaging.NotificationResult.HANDLED
 
