@@ -27,6 +27,7 @@ after that is left out (the repository reads a missing key as NULL).
 """
 
 import dataclasses
+import functools
 import json
 import re
 import unicodedata
@@ -45,6 +46,7 @@ FIELD_SIZES = {'BenchmarkType': 50}
 _ELLIPSIS = '...'
 _PERCENT_RUN = re.compile('%{2,}')
 _BLANK_RUN = re.compile(r'\s{2,}')
+_NOT_PRINTABLE = re.compile(r'[^\x20-\x7e]')
 
 STAR_NAMESPACE = 'http://eu-emi.eu/namespaces/2011/02/storagerecord'
 
@@ -56,9 +58,16 @@ def sanitise(value, size=DEFAULT_FIELD_SIZE):
     """
     if value is None:
         return None
-    text = unicodedata.normalize('NFKD', str(value))
-    text = text.encode('ascii', 'ignore').decode('ascii')
-    text = ''.join(ch if ch.isprintable() else ' ' for ch in text)
+    return _sanitise_text(str(value), size)
+
+
+# Names, users, projects and FQANs repeat across a run's records: cache.
+@functools.lru_cache(maxsize=8192)
+def _sanitise_text(text, size):
+    if not (text.isascii() and text.isprintable()):
+        text = unicodedata.normalize('NFKD', text)
+        text = text.encode('ascii', 'ignore').decode('ascii')
+        text = _NOT_PRINTABLE.sub(' ', text)
     text = _BLANK_RUN.sub(' ', _PERCENT_RUN.sub('%', text)).strip()
     if len(text) > size:
         text = text[:size - len(_ELLIPSIS)].rstrip() + _ELLIPSIS
