@@ -136,18 +136,20 @@ Related options:
         min=1,
         max=1024,
         help="""
-Size, in MiB, of the chunks an upload sends to the registry.
+MiB of upload data kept to resend after a broken connection.
 
-Uploads go through one registry upload session in chunks of this
-size; memory use of one upload is about two chunks. Larger chunks
-mean fewer requests; smaller ones, less memory per concurrent
-upload. Downloads stream in 4 MiB pieces whatever this size.
+An upload streams the image to the registry in one request. When the
+connection breaks, the upload resumes from the offset the registry
+holds if that is within the last this-many MiB sent; otherwise it
+fails, the session is cancelled and Glance reports the error. Memory
+use of one upload is about this much, whatever the image size.
+Downloads stream in 4 MiB pieces.
 
 Possible values:
     * An integer from 1 to 1024.
 
 Related options:
-    * None
+    * ``appliance_retries``
 """),
     cfg.IntOpt(
         'appliance_retries',
@@ -157,8 +159,8 @@ Related options:
 Attempts after a transient registry failure, for each request.
 
 Connection errors, HTTP 429 and 5xx answers are retried with
-exponential back-off; an upload chunk is resumed from the offset
-the registry holds. When the attempts are spent, the upload fails,
+exponential back-off; an upload resumes from the offset the
+registry holds. When the attempts are spent, the upload fails,
 its session is cancelled and nothing of the image remains in the
 registry.
 

@@ -42,7 +42,6 @@ appliance``; here they meet glance_store's interface and exceptions.
 
 import concurrent.futures
 import contextlib
-import dataclasses
 import threading
 import urllib.parse
 
@@ -56,6 +55,7 @@ from oslo_utils.imageutils import format_inspector
 from oslo_utils import units
 
 from stratuslab_plugins.appliance import exceptions as appliance_exceptions
+from stratuslab_plugins.appliance import hashing
 from stratuslab_plugins.appliance import identifiers
 from stratuslab_plugins.appliance import model
 from stratuslab_plugins.appliance import registry
@@ -135,18 +135,17 @@ class _ReadOnly:
 class _UploadReader:
     """The image file, read once by the registry client, seen by Glance.
 
-    Every chunk the registry client reads is counted against the declared
+    Every piece the registry client reads is counted against the declared
     size, inspected for its disk format (oslo.utils' format inspector, as
     Glance's), and handed to helper threads, one per digest, that feed
-    the MD5, the SHA-512 (appliance and Glance's default multihash), any
-    other multihash Glance asks for, and the signature verifier. The
-    registry client hashes SHA-256 (the blob's digest) and SHA-1 in its
-    own thread. One thread per digest matters on small machines: SHA-512
-    and MD5 cost more than the registry's ingest, and chained in one
-    thread they would bound the upload (tools/bench/store.py shows the
-    CPU figures). The helpers work one chunk behind, beside the network
-    I/O (hashlib releases the GIL on large buffers), so at most one chunk
-    is held here; an error they meet is raised on the next read.
+    the MD5, any multihash Glance asks for that the registry client does
+    not compute, and the signature verifier. The registry client hashes
+    SHA-256 (the blob's digest), SHA-1 and SHA-512 in its own threads
+    (``hashing.ContentHasher``, whose checksums have no MD5). The helpers
+    work one piece behind, beside the network I/O (hashlib releases the
+    GIL on large buffers), so at most one piece is held here; an error
+    they meet is raised on the next read, which the registry client
+    turns into a cancelled upload.
 
     :param image_file: the data Glance hands the store.
     :param image_size: the declared size, 0 when unknown.
@@ -155,7 +154,7 @@ class _UploadReader:
     """
 
     #: Digests the registry client computes; the others are computed here.
-    CLIENT_ALGORITHMS = ('sha1', 'sha256')
+    CLIENT_ALGORITHMS = hashing.ALL_ALGORITHMS
 
     def __init__(self, image_file, image_size, hashing_algo, verifier):
         # The inspector decides only when told the stream ended, through
@@ -165,10 +164,9 @@ class _UploadReader:
             _ReadOnly(image_file))
         self._declared = image_size
         self._hashers = {'md5': store_utils.get_hasher('md5', False)}
-        for algo in ('sha512', hashing_algo):
-            if algo not in self._hashers and \
-                    algo not in self.CLIENT_ALGORITHMS:
-                self._hashers[algo] = store_utils.get_hasher(algo)
+        if hashing_algo not in self._hashers and \
+                hashing_algo not in self.CLIENT_ALGORITHMS:
+            self._hashers[hashing_algo] = store_utils.get_hasher(hashing_algo)
         self._feeds = [hasher.update for hasher in self._hashers.values()]
         if verifier is not None:
             self._feeds.append(verifier.update)
@@ -518,10 +516,8 @@ class Store(glance_store.driver.Store):
                 identifiers.check_tag(tag)
                 client = self._client()
                 self._check_new(client, repository, tag)
-                checksums = dataclasses.replace(
-                    client.push_blob(repository, reader,
-                                     algorithms=reader.CLIENT_ALGORITHMS),
-                    sha512=reader.hexdigest('sha512'))
+                checksums = client.push_blob(
+                    repository, reader, algorithms=reader.CLIENT_ALGORITHMS)
                 manifest = self._manifest(client, repository, checksums,
                                           str(image_id), reader.disk_format)
                 client.push_manifest(repository, tag, manifest)
