@@ -31,8 +31,10 @@ independently): :func:`upgrade` brings any database to the current one::
     ledger.usage_by_instance(since, until)    # {uuid: Usage}
 """
 
+import contextlib
 import datetime
 import os
+import threading
 
 import alembic.command
 import alembic.config
@@ -129,23 +131,24 @@ usage_rejected = sa.Table(
 )
 
 
+_EPOCH = datetime.datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND = datetime.timedelta(microseconds=1)
+
+
 def to_us(value):
     """Return an aware (or naive UTC) datetime as epoch microseconds."""
     if value is None:
         return None
     if value.tzinfo is None:
         value = value.replace(tzinfo=UTC)
-    delta = value - datetime.datetime(1970, 1, 1, tzinfo=UTC)
-    return (delta.days * 86400 + delta.seconds) * 10 ** 6 + \
-        delta.microseconds
+    return (value - _EPOCH) // _MICROSECOND
 
 
 def from_us(value):
     """Return epoch microseconds as an aware UTC datetime."""
     if value is None:
         return None
-    return datetime.datetime(1970, 1, 1, tzinfo=UTC) + \
-        datetime.timedelta(microseconds=value)
+    return _EPOCH + datetime.timedelta(microseconds=value)
 
 
 def upgrade(engine):
@@ -409,6 +412,14 @@ class UsageLedger:
 
     def __init__(self, engine):
         self.engine = engine
+        # SQLite has one writer at a time, and a writer that finds the
+        # lock taken sleeps in SQLite's busy handler (up to 100 ms a
+        # turn). The listener writes from several threads: queue them on a
+        # Python lock instead, which wakes the next one at once. Other
+        # processes still wait through the busy handler.
+        self._write_lock = (threading.Lock()
+                            if engine.dialect.name == 'sqlite'
+                            else contextlib.nullcontext())
 
     @classmethod
     def from_url(cls, url):
@@ -419,7 +430,7 @@ class UsageLedger:
 
     def _write(self, function, *args):
         try:
-            with self.engine.begin() as connection:
+            with self._write_lock, self.engine.begin() as connection:
                 function(connection, *args)
         except sa.exc.SQLAlchemyError as exc:
             raise exceptions.LedgerError(
