@@ -21,7 +21,8 @@ import testtools
 from stratuslab_plugins.appliance import registry
 
 REPOSITORY = 'glance/images'
-#: Small chunks so that a few hundred KiB already make several requests.
+#: The smallest resend window, so that a broken upload of a few MiB
+#: cannot be resent from memory and must fail cleanly.
 CHUNK_MIB = 1
 
 

@@ -4,8 +4,8 @@ Each test starts Debian's docker-registry (tests/functional/
 registry_fixture.py) on 127.0.0.1 and loads the store the way glance-api
 does. A registry that disappears mid-upload is a TCP proxy in front of it
 (tests/functional/appliance/flaky_proxy.py); a registry refusing deletes
-is a real one configured so. Images are a few MiB in 1 MiB chunks; the
-1 GiB figures are in tools/bench/store.py.
+is a real one configured so. Images are a few MiB; the 1 GiB figures
+are in tools/bench/store.py.
 """
 
 import hashlib
