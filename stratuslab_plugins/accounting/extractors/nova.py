@@ -76,7 +76,8 @@ class NovaExtractor(base.Extractor):
     needed = ('the admin role (Nova policies '
               'os_compute_api:servers:detail:get_all_tenants, '
               'os_compute_api:os-aggregates:index, '
-              'os_compute_api:servers:show:flavor-extra-specs)')
+              'os_compute_api:servers:show:flavor-extra-specs, '
+              'os_compute_api:os-extended-server-attributes)')
 
     def __init__(self, conf, session, region_name=None, client=None):
         super().__init__(conf, session, region_name)
