@@ -214,6 +214,10 @@ class RabbitMQListenerTest(testtools.TestCase):
         self.assertEqual(0, self.queued(pool))
         for listener in listeners:
             self.assertIsNone(listener.poll())
+        # SIGTERM is a clean stop: batches in hand finish, exit status 0.
+        for listener in listeners:
+            self.stop_listener(listener)
+            self.assertEqual(0, listener.returncode)
 
     def consumers(self, queue):
         for line in self.broker.ctl('list_queues', '--no-table-headers',
