@@ -7,17 +7,24 @@ through create, suspend, resume, stop, start, resize (confirmed), shelve
 fixture records every versioned notification it emits, serialised as it
 would go on the wire; the test adds the envelope timestamp the
 oslo.messaging notifier adds, feeds them through the listener's endpoint
-into a SQLite ledger, and checks the intervals against what the Nova API
-reports. This proves the parser reads the payloads Nova 34 really sends;
-the transport is covered by the RabbitMQ tests.
+into a SQLite ledger (in reverse order), and checks the intervals against
+what the Nova API reports. It then publishes the same notifications with
+an oslo.messaging notifier to a private RabbitMQ (Debian's
+rabbitmq-server) and runs ``stratuslab-accounting-listener``: its ledger
+must hold the same intervals.
 """
 
 import datetime
 import os
+import subprocess
+import time
 import uuid
 
 import fixtures
 from nova.tests.fixtures import notifications as nova_notifications
+from oslo_config import cfg
+import oslo_messaging
+from oslo_messaging import conffixture
 from oslo_utils import timeutils
 import sqlalchemy as sa
 
@@ -25,6 +32,8 @@ from stratuslab_plugins.accounting.ledger import usage as usage_ledger
 from stratuslab_plugins.accounting.usage import events
 from stratuslab_plugins.accounting.usage import listener
 from tests.functional import nova_base
+from tests.functional import rabbitmq_fixture
+from tests.functional.usage import test_listener_rabbitmq as rabbit_tests
 
 UTC = datetime.timezone.utc
 
@@ -43,16 +52,31 @@ def _stamping(original):
 
 class NovaNotificationsTest(nova_base.NovaTestCase):
 
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.broker = rabbitmq_fixture.RabbitMQFixture()
+        cls.broker.setUp()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.broker.cleanUp()
+        super().tearDownClass()
+
     def setUp(self):
         self.useFixture(fixtures.MonkeyPatch(
             'nova.tests.fixtures.notifications.FakeVersionedNotifier._notify',
             _stamping(nova_notifications.FakeVersionedNotifier._notify)))
         super().setUp()
         self.start_computes('host1', 'host2')
-        path = self.useFixture(fixtures.TempDir()).path
-        self.ledger = usage_ledger.UsageLedger.from_url(
-            'sqlite:///%s' % os.path.join(path, 'ledger.sqlite'))
-        self.addCleanup(self.ledger.engine.dispose)
+        self.tmp = self.useFixture(fixtures.TempDir()).path
+        self.ledger = self.open_ledger('direct.sqlite')
+
+    def open_ledger(self, name):
+        ledger = usage_ledger.UsageLedger.from_url(
+            'sqlite:///%s' % os.path.join(self.tmp, name))
+        self.addCleanup(ledger.engine.dispose)
+        return ledger
 
     def feed_ledger(self):
         endpoint = listener.InstanceEventEndpoint(self.ledger)
@@ -112,10 +136,64 @@ class NovaNotificationsTest(nova_base.NovaTestCase):
         for (_, _, _, end), (_, _, start, _) in zip(timeline, timeline[1:]):
             self.assertEqual(end, start)
         self.assertEqual(usage_ledger.to_us(usage.ended_at), timeline[-1][3])
+        self.assertEqual(timeline, self.through_rabbitmq(
+            messages, server['id']))
 
-    def timeline(self, instance):
+    def through_rabbitmq(self, messages, instance):
+        """Publish ``messages``; return the listener process's intervals."""
+        topic = 'versioned_%s' % uuid.uuid4().hex[:8]
+        conf = cfg.ConfigOpts()
+        conf([], project='stratuslab-test')
+        self.useFixture(conffixture.ConfFixture(conf))
+        conf.set_override('control_exchange', 'nova')
+        transport = oslo_messaging.get_notification_transport(
+            conf, url=self.broker.url)
+        self.addCleanup(transport.cleanup)
+        notifier = oslo_messaging.Notifier(
+            transport, publisher_id='nova-compute:host1',
+            driver='messagingv2', topics=[topic])
+        for message in messages:
+            # The envelope time the fake notifier recorded at emission.
+            with rabbit_tests.emitted_at(message['metadata']['timestamp']):
+                notifier.info({}, message['event_type'], message['payload'])
+        url = 'sqlite:///%s' % os.path.join(self.tmp, 'rabbit.sqlite')
+        config = os.path.join(self.tmp, 'listener.conf')
+        with open(config, 'w') as out:
+            out.write('[DEFAULT]\ntransport_url = %s\nlog_file = %s\n'
+                      '[accounting_usage]\nledger_connection = %s\n'
+                      'nova_topic = %s\nbatch_timeout = 0.2\n'
+                      'unversioned_topic =\n'
+                      % (self.broker.url,
+                         os.path.join(self.tmp, 'listener.log'), url, topic))
+        process = subprocess.Popen(
+            rabbit_tests.console_script('stratuslab-accounting-listener') +
+            ['--config-file', config], stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.addCleanup(rabbit_tests.RabbitMQListenerTest.stop_listener,
+                        process)
+        ledger = usage_ledger.UsageLedger(usage_ledger.engine_mod
+                                          .create_engine(url))
+        deadline = time.monotonic() + 60
+        while self.stored(ledger) < len(messages):
+            self.assertLess(time.monotonic(), deadline,
+                            'the listener did not store every event')
+            time.sleep(0.1)
+        return self.timeline(instance, ledger)
+
+    @staticmethod
+    def stored(ledger):
+        try:
+            with ledger.engine.connect() as connection:
+                return connection.execute(sa.select(sa.func.count())
+                                          .select_from(
+                                              usage_ledger.usage_events)
+                                          ).scalar()
+        except sa.exc.OperationalError:
+            return 0    # the listener has not created the tables yet
+
+    def timeline(self, instance, ledger=None):
         table = usage_ledger.usage_intervals
-        with self.ledger.engine.connect() as connection:
+        with (ledger or self.ledger).engine.connect() as connection:
             return [(row.kind, row.vcpus, row.started_at, row.ended_at)
                     for row in connection.execute(
                         sa.select(table).where(
