@@ -124,34 +124,42 @@ def parse_metadata(metadata):
 class AggregateCache(object):
     """Parsed facts of each aggregate, reparsed when Nova replaces it.
 
-    The cache keeps, per aggregate id, the metadata dict it parsed and the
-    result; an identity check (``is``) tells whether the aggregate is the
-    one already parsed, which costs far less than comparing or hashing the
-    metadata on every host.
+    Facts are keyed by the aggregate object itself (its ``id()``, guarded
+    by an identity check), so a hit costs no attribute read of the
+    versioned object; the entry of an aggregate Nova replaced is dropped
+    when its successor is parsed, so the cache holds one entry per
+    aggregate.
     """
 
     def __init__(self):
-        self._entries = {}
+        self._by_object = {}
+        self._object_of_aggregate = {}
         self._hosts = {}
+        #: The multiplier keys any aggregate ever carried: a weigher whose
+        #: key is absent needs no look at the hosts' profiles.
+        self.multiplier_keys = set()
 
     def facts(self, aggregate):
         """Return the :class:`AggregateFacts` of a Nova aggregate."""
-        metadata = aggregate.metadata
-        entry = self._entries.get(aggregate.id)
-        if entry is not None and entry[0] is metadata:
+        entry = self._by_object.get(id(aggregate))
+        if entry is not None and entry[0] is aggregate:
             return entry[1]
-        facts, problems = parse_metadata(metadata)
+        return self._parse(aggregate)
+
+    def _parse(self, aggregate):
+        facts, problems = parse_metadata(aggregate.metadata)
         if problems:
             LOG.warning('Aggregate %s (id %s) has malformed grid metadata, '
                         'ignored for its hosts: %s',
                         getattr(aggregate, 'name', '?'), aggregate.id,
                         '; '.join(str(p) for p in problems))
-        self._entries[aggregate.id] = (metadata, facts)
+        replaced = self._object_of_aggregate.get(aggregate.id)
+        if replaced is not None:
+            self._by_object.pop(replaced, None)
+        self.multiplier_keys.update(facts.multipliers)
+        self._by_object[id(aggregate)] = (aggregate, facts)
+        self._object_of_aggregate[aggregate.id] = id(aggregate)
         return facts
-
-    def host_facts(self, aggregates):
-        """Return the facts of every aggregate of a host, as a list."""
-        return [self.facts(agg) for agg in aggregates]
 
     def host_profile(self, host_key, aggregates):
         """Return the :class:`HostProfile` of a host, once per request.
@@ -168,96 +176,61 @@ class AggregateCache(object):
         entry = self._hosts.get(host_key)
         if entry is not None and entry[0] is aggregates:
             return entry[1]
-        profile = combine(self.host_facts(aggregates))
+        profile = combine([self.facts(agg) for agg in aggregates])
         self._hosts[host_key] = (aggregates, profile)
         return profile
-
-
-def host_vos(facts_list):
-    """Return the VOs a host is dedicated to, or None if it is not."""
-    vos = None
-    for facts in facts_list:
-        if facts.vos is not None:
-            vos = facts.vos if vos is None else vos | facts.vos
-    return vos
-
-
-def host_partition(facts_list):
-    """Return the most restrictive ``grid_partition`` of a host, or None."""
-    found = None
-    for facts in facts_list:
-        if facts.partition is not None and (
-                found is None or _PARTITION_RANK[facts.partition]
-                > _PARTITION_RANK[found]):
-            found = facts.partition
-    return found
-
-
-def host_downtimes(facts_list):
-    """Return every downtime window the aggregates of a host declare."""
-    windows = ()
-    for facts in facts_list:
-        if facts.downtimes:
-            windows = windows + facts.downtimes
-    return windows
-
-
-def _lowest(numbers):
-    numbers = [n for n in numbers if n is not None]
-    return min(numbers) if numbers else None
-
-
-def host_hepscore(facts_list):
-    """Return the lowest per-core HEPscore23 declared for a host, or None."""
-    return _lowest(f.hepscore for f in facts_list)
-
-
-def host_energy_efficiency(facts_list):
-    """Return the lowest HEPscore-per-watt declared for a host, or None."""
-    return _lowest(f.energy_efficiency for f in facts_list)
-
-
-def host_in_standby(facts_list):
-    """Return True when an aggregate says the host is in standby."""
-    return any(f.power_state == keys.POWER_STANDBY for f in facts_list)
-
-
-def host_failure_domain(facts_list):
-    """Return the failure domain of a host (first by name), or None."""
-    domains = [f.failure_domain for f in facts_list
-               if f.failure_domain is not None]
-    return min(domains) if domains else None
-
-
-def host_multipliers(facts_list):
-    """Return ``{multiplier key: value}``; the lowest value when several.
-
-    The lowest, as Nova's ``get_weight_multiplier`` takes for its own
-    multipliers when a host's aggregates disagree.
-    """
-    found = {}
-    for facts in facts_list:
-        for key, value in facts.multipliers.items():
-            found[key] = min(value, found.get(key, value))
-    return found
 
 
 class HostProfile(collections.namedtuple('HostProfile', [
         'vos', 'partition', 'downtimes', 'hepscore', 'failure_domain',
         'energy_efficiency', 'standby', 'multipliers'])):
-    """What a host's aggregates, combined, say about it."""
+    """What a host's aggregates, combined, say about it.
+
+    ``vos`` is None when the host is dedicated to no VO; ``standby`` is a
+    bool; ``multipliers`` maps ``grid_*_weight_multiplier`` keys to values.
+    """
 
     __slots__ = ()
 
 
+NO_PROFILE = HostProfile(None, None, (), None, None, None, False, {})
+
+
+def _lowest(current, value):
+    if value is None:
+        return current
+    return value if current is None or value < current else current
+
+
 def combine(facts_list):
-    """Return the :class:`HostProfile` of a host's aggregate facts."""
-    return HostProfile(
-        vos=host_vos(facts_list),
-        partition=host_partition(facts_list),
-        downtimes=host_downtimes(facts_list),
-        hepscore=host_hepscore(facts_list),
-        failure_domain=host_failure_domain(facts_list),
-        energy_efficiency=host_energy_efficiency(facts_list),
-        standby=host_in_standby(facts_list),
-        multipliers=host_multipliers(facts_list))
+    """Return the :class:`HostProfile` of a host's aggregate facts.
+
+    One pass over the host's aggregates, applying the rules of this
+    module's docstring (the most restrictive value wins); for the weight
+    multipliers, the lowest, as Nova's ``get_weight_multiplier`` does.
+    """
+    if not facts_list:
+        return NO_PROFILE
+    vos = partition = hepscore = domain = efficiency = None
+    downtimes = ()
+    standby = False
+    multipliers = {}
+    for facts in facts_list:
+        if facts.vos is not None:
+            vos = facts.vos if vos is None else vos | facts.vos
+        if facts.partition is not None and (
+                partition is None or _PARTITION_RANK[facts.partition]
+                > _PARTITION_RANK[partition]):
+            partition = facts.partition
+        if facts.downtimes:
+            downtimes += facts.downtimes
+        hepscore = _lowest(hepscore, facts.hepscore)
+        efficiency = _lowest(efficiency, facts.energy_efficiency)
+        if facts.failure_domain is not None and (
+                domain is None or facts.failure_domain < domain):
+            domain = facts.failure_domain
+        standby = standby or facts.power_state == keys.POWER_STANDBY
+        for key, value in facts.multipliers.items():
+            multipliers[key] = _lowest(multipliers.get(key), value)
+    return HostProfile(vos, partition, downtimes, hepscore, domain,
+                       efficiency, standby, multipliers)

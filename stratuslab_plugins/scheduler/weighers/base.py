@@ -36,6 +36,8 @@ class GridWeigher(weights.BaseHostWeigher):
         self._configured = getattr(self.site.options, self.option)
 
     def weight_multiplier(self, host_state):
+        if self.aggregate_key not in self.site.aggregates.multiplier_keys:
+            return self._configured
         multiplier = self.site.host_profile(host_state).multipliers.get(
             self.aggregate_key)
         return self._configured if multiplier is None else multiplier

@@ -112,22 +112,32 @@ class TestCombine(testtools.TestCase):
         return aggregates.parse_metadata(metadata)[0]
 
     def test_most_restrictive_wins(self):
-        facts = [
+        profile = aggregates.combine([
             self.facts(grid_vos='atlas', grid_partition='shared',
                        grid_hepscore='12', grid_failure_domain='b',
-                       grid_energy_efficiency='3'),
+                       grid_energy_efficiency='3',
+                       grid_downtime='1970-01-01T01:00Z/1970-01-01T02:00Z'),
             self.facts(grid_vos='cms', grid_partition='batch',
                        grid_hepscore='10', grid_failure_domain='a',
-                       grid_power_state='standby'),
-            self.facts(grid_partition='cloud'),
-        ]
+                       grid_power_state='standby',
+                       grid_downtime='1970-01-01T03:00Z/1970-01-01T04:00Z'),
+            self.facts(grid_partition='cloud', grid_power_state='on'),
+        ])
 
-        self.assertEqual({'atlas', 'cms'}, aggregates.host_vos(facts))
-        self.assertEqual('batch', aggregates.host_partition(facts))
-        self.assertEqual(10.0, aggregates.host_hepscore(facts))
-        self.assertEqual('a', aggregates.host_failure_domain(facts))
-        self.assertEqual(3.0, aggregates.host_energy_efficiency(facts))
-        self.assertTrue(aggregates.host_in_standby(facts))
+        self.assertEqual({'atlas', 'cms'}, profile.vos)
+        self.assertEqual('batch', profile.partition)
+        self.assertEqual(10.0, profile.hepscore)
+        self.assertEqual('a', profile.failure_domain)
+        self.assertEqual(3.0, profile.energy_efficiency)
+        self.assertTrue(profile.standby)
+        self.assertEqual(2, len(profile.downtimes))
+
+    def test_nothing_said(self):
+        expected = aggregates.HostProfile(None, None, (), None, None, None,
+                                          False, {})
+        self.assertEqual(expected,
+                         aggregates.combine([self.facts(other='x')]))
+        self.assertEqual(expected, aggregates.combine([]))
 
     def test_lowest_multiplier_wins(self):
         facts = [self.facts(grid_drain_weight_multiplier='2'),
@@ -135,13 +145,3 @@ class TestCombine(testtools.TestCase):
 
         self.assertEqual({'grid_drain_weight_multiplier': -1.0},
                          aggregates.combine(facts).multipliers)
-
-    def test_nothing_said(self):
-        facts = [self.facts(other='x')]
-
-        self.assertIsNone(aggregates.host_vos(facts))
-        self.assertIsNone(aggregates.host_partition(facts))
-        self.assertIsNone(aggregates.host_hepscore(facts))
-        self.assertIsNone(aggregates.host_failure_domain(facts))
-        self.assertEqual((), aggregates.host_downtimes(facts))
-        self.assertFalse(aggregates.host_in_standby(facts))
