@@ -19,6 +19,7 @@ AREAS = (
     'image',
     'accounting',
     'usage',
+    'api',
 )
 
 

@@ -1,0 +1,57 @@
+"""``stratuslab-accounting-api``: the read-only usage API, served.
+
+::
+
+    stratuslab-accounting-api --config-file /etc/stratuslab/api.conf
+
+Serves :mod:`stratuslab_plugins.accounting.api` on ``[accounting_api]
+bind_host``:``bind_port`` with the standard library's threaded WSGI
+server: enough for a site's dashboard and CLI. For more, serve
+``stratuslab_plugins.accounting.api.wsgi:init_application()`` with a
+WSGI server.
+"""
+
+import socketserver
+import sys
+from wsgiref import simple_server
+
+from oslo_log import log as logging
+
+from stratuslab_plugins.accounting.api import wsgi
+
+LOG = logging.getLogger(__name__)
+
+
+class _ThreadingServer(socketserver.ThreadingMixIn,
+                       simple_server.WSGIServer):
+    daemon_threads = True
+
+
+def make_server(conf, application):
+    """Return a bound (not yet serving) WSGI server for ``application``."""
+    return simple_server.make_server(
+        conf.accounting_api.bind_host, conf.accounting_api.bind_port,
+        application, server_class=_ThreadingServer)
+
+
+def main(argv=None):
+    conf = wsgi.load_config(sys.argv[1:] if argv is None else argv)
+    try:
+        server = make_server(conf, wsgi.application_for(conf))
+    except OSError as exc:
+        LOG.error('cannot listen on %s:%s: %s; change [accounting_api] '
+                  'bind_host or bind_port', conf.accounting_api.bind_host,
+                  conf.accounting_api.bind_port, exc)
+        return 2
+    LOG.info('usage API on http://%s:%s/v1', *server.server_address[:2])
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
