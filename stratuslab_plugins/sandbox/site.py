@@ -101,3 +101,29 @@ DELETED = ('biomed-analysis',)
 def vo_mapping():
     """The VO mapping file's content: ``{vo: [project ids]}``."""
     return {vo: [project] for vo, project in PROJECTS.items()}
+
+
+#: Where Glance's ``appliance`` store puts the images uploaded through it.
+GLANCE_REPOSITORY = 'sandbox/glance'
+#: The appliance the scenario creates and endorses for atlas.
+APPLIANCE_REFERENCE = 'atlas/ubuntu-worker:22.04'
+APPLIANCE_FIELDS = {
+    'title': 'Ubuntu 22.04 atlas worker node',
+    'description': 'A small raw disk standing in for a VO worker image.',
+    'disk_format': 'raw',
+    'os': 'ubuntu',
+    'os_version': '22.04',
+    'arch': 'x86_64',
+    'vos': ['atlas'],
+    'file_name': 'ubuntu-worker-22.04.raw',
+}
+APPLIANCE_SIZE = 4 * 1024 * 1024
+
+#: GlobalUserName by user id; the sandbox has no Keystone to ask.
+USER_NAMES = {'grid-user': '/DC=org/DC=sandbox/CN=Grid User'}
+
+
+def appliance_image(size=APPLIANCE_SIZE):
+    """Return the appliance's disk image: deterministic bytes, any size."""
+    block = bytes(range(256)) * 4096
+    return (block * (size // len(block) + 1))[:size]
