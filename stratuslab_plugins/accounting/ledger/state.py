@@ -15,7 +15,9 @@ Two tables beside the usage ledger's, in the same database:
     each run handed over, when. ``stratuslab-accounting status`` reads it.
 
 Times are integer seconds since the epoch (UTC), the same on SQLite,
-MariaDB and PostgreSQL. The tables are created when missing::
+MariaDB and PostgreSQL. The schema is versioned with Alembic in its own
+version table, ``accounting_alembic_version`` (the usage tables have
+theirs), and brought up to date when a :class:`StateLedger` opens::
 
     ledger = StateLedger.from_url('sqlite:////var/lib/stratuslab/acc.db')
     since = ledger.window_end(('nova', '', 'MY-SITE'))   # None at first
@@ -24,13 +26,18 @@ MariaDB and PostgreSQL. The tables are created when missing::
 """
 
 import datetime
+import os
 
+import alembic.command
+import alembic.config
 import sqlalchemy as sa
 
 from stratuslab_plugins.accounting import exceptions
 from stratuslab_plugins.accounting.ledger import engine as engine_mod
 
 UTC = datetime.timezone.utc
+VERSION_TABLE = 'accounting_alembic_version'
+MIGRATIONS = os.path.join(os.path.dirname(__file__), 'state_migrations')
 
 metadata = sa.MetaData()
 
@@ -56,6 +63,24 @@ runs = sa.Table(
 )
 
 
+def upgrade(engine):
+    """Bring the state tables of ``engine``'s database to the current schema.
+
+    Safe at every start: Alembic does nothing when the database is current.
+    """
+    config = alembic.config.Config()
+    config.set_main_option('script_location', MIGRATIONS)
+    try:
+        with engine.begin() as connection:
+            config.attributes['connection'] = connection
+            alembic.command.upgrade(config, 'head')
+    except sa.exc.SQLAlchemyError as exc:
+        raise exceptions.LedgerError(
+            'cannot open the accounting ledger %s: %s. Check [accounting]'
+            ' ledger_connection and that the database is writable.'
+            % (engine.url.render_as_string(hide_password=True), exc))
+
+
 def to_epoch(value):
     if value is None:
         return None
@@ -78,13 +103,7 @@ class StateLedger:
 
     def __init__(self, engine):
         self.engine = engine
-        try:
-            metadata.create_all(engine, checkfirst=True)
-        except sa.exc.SQLAlchemyError as exc:
-            raise exceptions.LedgerError(
-                'cannot open the accounting ledger %s: %s. Check [accounting]'
-                ' ledger_connection and that the database is writable.'
-                % (engine.url.render_as_string(hide_password=True), exc))
+        upgrade(engine)
 
     @classmethod
     def from_url(cls, url):

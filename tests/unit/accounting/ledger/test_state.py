@@ -3,10 +3,12 @@
 import datetime
 
 import fixtures
+import sqlalchemy as sa
 import testtools
 
 from stratuslab_plugins.accounting import exceptions
 from stratuslab_plugins.accounting.ledger import state
+from stratuslab_plugins.accounting.ledger import usage
 
 UTC = datetime.timezone.utc
 T1 = datetime.datetime(2026, 11, 2, 12, 0, tzinfo=UTC)
@@ -42,3 +44,17 @@ class TestStateLedger(testtools.TestCase):
             exceptions.LedgerError, state.StateLedger.from_url,
             'sqlite:////nonexistent-dir/for/sure/ledger.db')
         self.assertIn('ledger_connection', str(exc))
+
+    def test_schema_is_versioned_beside_the_usage_tables(self):
+        usage.UsageLedger.from_url('sqlite:///' + self.path)
+        state.StateLedger.from_url('sqlite:///' + self.path)
+        engine = sa.create_engine('sqlite:///' + self.path)
+        with engine.connect() as connection:
+            tables = set(sa.inspect(connection).get_table_names())
+            version = connection.execute(sa.text(
+                'SELECT version_num FROM accounting_alembic_version'
+            )).scalar()
+        self.assertLessEqual({'accounting_windows', 'accounting_runs',
+                              'accounting_alembic_version',
+                              'usage_alembic_version'}, tables)
+        self.assertEqual('0001', version)
