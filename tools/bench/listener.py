@@ -7,7 +7,10 @@ drains them twice with the listener's batch configuration:
 * once with an endpoint that only acknowledges (what the broker and
   oslo.messaging deliver at most, on this machine, in this run);
 * once with the real endpoint writing into a SQLite ledger (WAL), the
-  figure the issue sets a target for: 2,000 events/s on 2 cores.
+  figure the issue sets a target for: 2,000 events/s on 2 cores;
+* once with two ``stratuslab-accounting-listener`` processes sharing the
+  queue and the SQLite file, the way a site uses both cores (timed from
+  the first event stored, so their start-up is not counted).
 
 The broker's own publish rate, measured in the same run, is the baseline
 each figure is printed against.
@@ -16,6 +19,8 @@ each figure is printed against.
 import importlib.util
 import os
 import sqlite3
+import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -111,6 +116,42 @@ def _drain(conf, transport, topic, endpoint, done):
     return elapsed
 
 
+def _run_processes(broker_url, topic, ledger_url, count, tmp, done):
+    """Run ``count`` listener processes until ``done()`` says all is in.
+
+    :param done: callable returning ``(events stored, finished)``.
+    :returns: ``(seconds, events stored before timing)``: timed from the
+        first event stored to the last, so the processes' start-up
+        (imports) is not counted.
+    """
+    config = os.path.join(tmp, 'listener.conf')
+    with open(config, 'w') as out:
+        out.write('[DEFAULT]\ntransport_url = %s\n[accounting_usage]\n'
+                  'ledger_connection = %s\nnova_topic = %s\n'
+                  'unversioned_topic =\n' % (broker_url, ledger_url, topic))
+    script = os.path.join(os.path.dirname(sys.executable),
+                          'stratuslab-accounting-listener')
+    command = ([script] if os.path.exists(script) else
+               [sys.executable, '-m', 'stratuslab_plugins.cmd.listener'])
+    processes = [subprocess.Popen(command + ['--config-file', config],
+                                  stdout=subprocess.DEVNULL,
+                                  stderr=subprocess.DEVNULL)
+                 for _ in range(count)]
+    try:
+        stored, first = done()
+        while not stored:
+            time.sleep(0.005)
+            stored, first = done()
+        started = time.monotonic()
+        while not done()[1]:
+            time.sleep(0.02)
+        return time.monotonic() - started, stored
+    finally:
+        for process in processes:
+            process.terminate()
+            process.wait(30)
+
+
 def _stored(path):
     # A plain read-only connection: WAL readers do not wait for writers.
     def count():
@@ -154,11 +195,26 @@ def run():
                           listener.InstanceEventEndpoint(ledger),
                           lambda: stored() >= total2)
 
+        topic = 'bench_procs_%s' % uuid.uuid4().hex[:6]
+        total3, seconds3 = _publish(transport, topic, nova)
+        path3 = os.path.join(tmp.name, 'ledger3.sqlite')
+        usage_ledger.UsageLedger.from_url('sqlite:///%s' % path3)
+        stored3 = _stored(path3)
+
+        def progress():
+            count = stored3()
+            return count, count >= total3
+        seconds_procs, head_start = _run_processes(
+            broker.url, topic, 'sqlite:///%s' % path3, 2, tmp.name,
+            progress)
+
         print('listener: %d events (%d instances x %d), batch %d, %d cores'
               % (total2, INSTANCES, len(STEPS),
                  conf.accounting_usage.batch_size, os.cpu_count()))
         _line('listener ingestion into SQLite ledger', total2 / ingested,
               publish_rate)
+        _line('2 listener processes into one SQLite ledger',
+              (total3 - head_start) / seconds_procs, publish_rate)
         _line('listener drain, acknowledge only', total / drained,
               publish_rate)
         ledger.engine.dispose()
