@@ -48,7 +48,7 @@ class SiteView(object):
         self._status = watched_file.WatchedFile(
             self.options.partition_status_file,
             partition.parse_status_file, {})
-        self._last_request = (None, None)
+        self._last_request = (None, None, None)
 
     def downtime_table(self):
         """The downtime file's table (re-read if the file changed)."""
@@ -65,17 +65,18 @@ class SiteView(object):
         Every grid filter and weigher of a request asks for it with the
         same RequestSpec object (Nova builds a new one for each request it
         receives), so the last one is kept: the request is read, and its
-        bad values warned about, once.
+        bad values warned about, once. The flavor object is checked too,
+        in case a caller in the same process reuses a spec for a resize.
         """
-        last_spec, last_request = self._last_request
-        if last_spec is spec_obj:
+        last_spec, last_flavor, last_request = self._last_request
+        if last_spec is spec_obj and last_flavor is spec_obj.flavor:
             return last_request
         grid_request = self._read_request(spec_obj)
         if grid_request.problems:
             LOG.warning('Request for project %s has malformed grid values, '
                         'ignored: %s', spec_obj.project_id,
                         '; '.join(str(p) for p in grid_request.problems))
-        self._last_request = (spec_obj, grid_request)
+        self._last_request = (spec_obj, spec_obj.flavor, grid_request)
         return grid_request
 
     def _read_request(self, spec_obj):
