@@ -1,0 +1,1 @@
+"""Functional tests of the appliance sync against a real glance-api."""

@@ -1,0 +1,335 @@
+"""The appliance sync against a real glance-api and a real registry.
+
+Starts, once for the class, Debian's docker-registry
+(tests/functional/registry_fixture.py) and a glance-api process
+(tests/functional/glance_fixture.py) with two stores: ``repo``, a
+read-only ``appliance`` store on that registry, and ``local``, a file
+store. Appliances are pushed to the registry, listed in HEPiX image lists
+signed by a CA made for the test (tests/pki.py), and synced with
+:class:`Synchronizer` over :class:`GlanceCatalog` (openstacksdk). Each
+test uses its own VO and tag, so they share the services without seeing
+each other's images. It proves, through Glance's own API: the first
+sync (properties, location validated by Glance, members accepted for two
+projects of the VO), that a second sync sends no write call, a new
+version, an expiry and the grace period, that a tampered list or a
+denied endorser change nothing, a registry project source, and import
+mode (a copy in the file store).
+"""
+
+import datetime
+import hashlib
+import io
+import os
+import time
+
+import fixtures
+from keystoneauth1 import noauth
+from keystoneauth1 import session as ks_session
+import openstack.connection
+import testtools
+
+from stratuslab_plugins.appliance import image_list
+from stratuslab_plugins.appliance import model
+from stratuslab_plugins.appliance import registry
+from stratuslab_plugins.appliance import repository
+from stratuslab_plugins.appliance import subscriptions
+from stratuslab_plugins.appliance.sync import plan
+from stratuslab_plugins.appliance.sync import runner
+from stratuslab_plugins.grid import vo_map
+from stratuslab_plugins.image import sync as glance_sync
+from tests.functional import glance_fixture
+from tests.functional import registry_fixture
+from tests import pki
+
+KiB = 1024
+TASK_TIMEOUT = 60
+PROJECTS = ['11111111111111111111111111111111',
+            '22222222222222222222222222222222']
+
+
+class SyncTest(testtools.TestCase):
+
+    @classmethod
+    def _start(cls, fixture):
+        fixture.setUp()
+        cls._fixtures.append(fixture)
+        return fixture
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls._fixtures = []
+        try:
+            cls.registry = cls._start(registry_fixture.RegistryFixture())
+            cls.glance = cls._start(glance_fixture.GlanceAPIFixture(
+                enabled_backends={'local': 'file', 'repo': 'appliance'},
+                default_backend='local',
+                backend_options={'repo': {
+                    'appliance_registry_url': cls.registry.url}}))
+            cls.dir = cls._start(fixtures.TempDir()).path
+        except BaseException:
+            cls.tearDownClass()
+            raise
+        cls.ca = pki.make_ca()
+        cls.ca_path = pki.write_ca_dir(os.path.join(cls.dir, 'cas'), cls.ca)
+        cls.endorser = pki.issue(cls.ca, 'Jane Endorser',
+                                 email='jane@example.org')
+        cls.client = registry.RegistryClient(cls.registry.url, retries=0)
+
+    @classmethod
+    def tearDownClass(cls):
+        for fixture in reversed(cls._fixtures):
+            fixture.cleanUp()
+        super().tearDownClass()
+
+    def setUp(self):
+        super().setUp()
+        self.vo = 'vo%d.example.org' % id(self)
+        self.writes = []
+        headers = dict(self.glance.api.identity_headers)
+        # Adding a location of a non-http store needs the service role
+        # (Glance 33), which a site gives the sync's credentials.
+        headers['X-Service-Roles'] = 'service'
+        session = ks_session.Session(
+            auth=noauth.NoAuth(endpoint=self.glance.url),
+            additional_headers=headers)
+        session.session.hooks['response'].append(self._count)
+        self.conn = openstack.connection.Connection(
+            session=session, image_endpoint_override=self.glance.url)
+        self.catalog = glance_sync.GlanceCatalog(self.conn)
+        self.vos = vo_map.VOMap({PROJECTS[0]: self.vo, PROJECTS[1]: self.vo,
+                                 '33333333333333333333333333333333':
+                                 'other.example.org'})
+
+    def _count(self, response, *args, **kwargs):
+        if response.request.method not in ('GET', 'HEAD'):
+            self.writes.append('%s %s' % (response.request.method,
+                                          response.request.url))
+
+    # -- building sources --------------------------------------------------
+
+    def push(self, size=64 * KiB):
+        data = os.urandom(size)
+        checksums = self.client.push_blob('lists/' + self.vo.split('.')[0],
+                                          io.BytesIO(data))
+        return data, checksums
+
+    def appliance(self, title, checksums, identifier=None, **fields):
+        repo = 'lists/' + self.vo.split('.')[0]
+        if identifier:
+            fields['identifier'] = identifier
+        return model.new_appliance(
+            checksums, title, disk_format='raw', version='1',
+            os='Ubuntu', os_version='22.04', arch='x86_64', ram_minimum=512,
+            locations=[self.client.blob_url(repo, checksums.digest)],
+            **fields)
+
+    def write_list(self, appliances, name='vo.list', signer=None):
+        signer = signer or self.endorser
+        listed = image_list.ImageList.new(
+            'Images of %s' % self.vo, model.Endorser(dn='x', ca='y'),
+            appliances, vo=self.vo)
+        document = listed.sign(signer.cert_pem(), signer.key_pem())
+        path = os.path.join(self.dir, '%s-%s' % (self.vo, name))
+        with open(path, 'wb') as f:
+            f.write(document)
+        return path
+
+    def subscription(self, sources, **settings):
+        settings.setdefault('trust_policy', {
+            'endorsers': {'allow': ['jane@example.org']}})
+        data = {'vos': {self.vo: dict(
+            sources=sources, ca_path=self.ca_path,
+            tag='sync-' + self.vo, **settings)}}
+        return subscriptions.parse(data)[self.vo]
+
+    def sync(self, subscription, at=None):
+        del self.writes[:]
+        syncer = runner.Synchronizer(
+            self.catalog, lambda url: registry.RegistryClient(url),
+            vo_map=self.vos)
+        report, = syncer.run([subscription], at=at)
+        return report
+
+    # -- reading Glance ----------------------------------------------------
+
+    def images(self, subscription):
+        return {image.get(plan.APPDB_ID) + '/' + image.get(plan.IMAGE_HASH):
+                image for image in self.catalog.managed_images(
+                    subscription.tag)}
+
+    def wait_active(self, subscription):
+        deadline = time.monotonic() + TASK_TIMEOUT
+        while True:
+            images = self.images(subscription)
+            pending = [i for i in images.values()
+                       if i.status not in ('active', 'deactivated')]
+            if not pending:
+                return images
+            if time.monotonic() > deadline:
+                self.fail('images never became active: %s'
+                          % [(i.id, i.status) for i in pending])
+            time.sleep(0.3)
+
+    def download(self, image_id):
+        response = self.conn.session.get(
+            '%s/v2/images/%s/file' % (self.glance.url, image_id))
+        response.raise_for_status()
+        return response.content
+
+    def assertSynced(self, report):
+        self.assertTrue(report.ok, '%s %s' % (report.summary(),
+                                              report.failed))
+
+    # -- tests -------------------------------------------------------------
+
+    def test_first_sync_shares_with_the_vo_and_second_writes_nothing(self):
+        data_a, sums_a = self.push()
+        data_b, sums_b = self.push(80 * KiB)
+        ubuntu = self.appliance('Ubuntu', sums_a,
+                                expires=model.now()
+                                + datetime.timedelta(days=5))
+        alma = self.appliance('Alma', sums_b)
+        subscription = self.subscription(
+            [{'image_list': self.write_list([ubuntu, alma])}])
+
+        report = self.sync(subscription)
+        self.assertSynced(report)
+        self.assertEqual(2, len(report.planned))
+        images = self.wait_active(subscription)
+        self.assertEqual(2, len(images))
+        image = images['%s/sha512:%s' % (ubuntu.identifier, ubuntu.sha512)]
+        record = self.catalog.image(image.id)
+        self.assertEqual('repo', record['stores'])
+        self.assertEqual(ubuntu.sha512, record['os_hash_value'])
+        self.assertEqual('shared', record['visibility'])
+        self.assertEqual(512, record['min_ram'])
+        self.assertEqual('ubuntu', record['os_distro'])
+        self.assertEqual('22.04', record['os_version'])
+        self.assertEqual('x86_64', record['architecture'])
+        self.assertEqual(self.endorser.dn, record[plan.ENDORSER])
+        self.assertEqual(model.format_time(ubuntu.expires),
+                         record[plan.EXPIRES])
+        self.assertEqual(ubuntu.stratuslab_id, record[plan.IDENTIFIER])
+        self.assertEqual(ubuntu.identifier, record['appdb_id'])
+        self.assertIn('"sl:checksum:sha512":"%s"' % ubuntu.sha512,
+                      record['APPLIANCE_ATTRIBUTES'])
+        self.assertEqual({PROJECTS[0]: 'accepted', PROJECTS[1]: 'accepted'},
+                         image.members)
+        self.assertEqual(data_a, self.download(image.id))
+
+        report = self.sync(subscription)
+        self.assertSynced(report)
+        self.assertEqual([], [a.describe() for a in report.planned])
+        self.assertEqual([], self.writes)
+
+    def test_new_version_expiry_and_grace_period(self):
+        _, sums_a = self.push()
+        _, sums_b = self.push()
+        soon = model.now() + datetime.timedelta(days=2)
+        old = self.appliance('Ubuntu', sums_a)
+        expiring = self.appliance('Alma', sums_b, expires=soon)
+        path = self.write_list([old, expiring])
+        subscription = self.subscription([{'image_list': path}],
+                                         grace_period=24)
+        self.assertSynced(self.sync(subscription))
+        before = self.wait_active(subscription)
+        old_id = before['%s/sha512:%s' % (old.identifier, old.sha512)].id
+        alma_id = before['%s/sha512:%s' % (expiring.identifier,
+                                           expiring.sha512)].id
+
+        # Version 2 of Ubuntu: same identifier, new content.
+        _, sums_new = self.push()
+        new = self.appliance('Ubuntu', sums_new, identifier=old.identifier)
+        new.version = '2'
+        self.write_list([new, expiring])
+        later = model.now() + datetime.timedelta(days=3)
+        report = self.sync(subscription, at=later)
+        self.assertSynced(report)
+        images = self.wait_active(subscription)
+        self.assertEqual(3, len(images))
+        for image_id, why in ((old_id, 'replaced by a newer version'),
+                              (alma_id, 'expired')):
+            record = self.catalog.image(image_id)
+            self.assertEqual('deactivated', record['status'])
+            self.assertTrue(record['os_hidden'])
+            self.assertIn(why, record[plan.RETIRED_REASON])
+        fresh = images['%s/sha512:%s' % (new.identifier, new.sha512)]
+        self.assertEqual('active', fresh.status)
+        self.assertEqual('Ubuntu 2', fresh.get('name'))
+
+        # Within the grace period nothing more happens; after it, the
+        # retired images go and the new one stays.
+        self.assertEqual([], self.sync(subscription, at=later).planned)
+        report = self.sync(subscription,
+                           at=later + datetime.timedelta(hours=25))
+        self.assertSynced(report)
+        self.assertEqual([fresh.id], [i.id for i in
+                                      self.images(subscription).values()])
+
+    def test_tampered_list_or_denied_endorser_changes_nothing(self):
+        _, sums = self.push()
+        path = self.write_list([self.appliance('Ubuntu', sums)])
+        subscription = self.subscription([{'image_list': path}])
+        self.assertSynced(self.sync(subscription))
+        before = self.wait_active(subscription)
+
+        with open(path, 'rb') as f:
+            document = f.read()
+        with open(path, 'wb') as f:
+            f.write(document.replace(b'"Ubuntu"', b'"Evil!!"', 1))
+        report = self.sync(subscription)
+        self.assertIn('failed verification', report.error)
+        self.assertEqual([], self.writes)
+
+        self.write_list([])       # a valid, signed, empty list...
+        denied = self.subscription([{'image_list': path}], trust_policy={
+            'endorsers': {'deny': ['jane@example.org']}})
+        report = self.sync(denied)  # ...from a denied endorser
+        self.assertIn('denied by the site trust policy', report.error)
+        self.assertEqual([], self.writes)
+        self.assertEqual({k: v.status for k, v in before.items()},
+                         {k: v.status for k, v in
+                          self.images(subscription).items()})
+
+    def test_registry_project_source(self):
+        repo = repository.ApplianceRepository(self.client)
+        project = self.vo.split('.')[0] + '-project'
+        endorser = model.Endorser(dn=self.endorser.dn,
+                                  ca=self.endorser.issuer_dn,
+                                  email='jane@example.org')
+        data = os.urandom(50 * KiB)
+        wanted = repo.create('%s/ubuntu:22.04' % project, io.BytesIO(data),
+                             title='Ubuntu', disk_format='raw',
+                             endorser=endorser)
+        repo.create('%s/ubuntu:nightly' % project,
+                    io.BytesIO(os.urandom(KiB)), title='Nightly',
+                    disk_format='raw', endorser=endorser)
+        subscription = self.subscription([{
+            'registry': self.registry.url, 'project': project,
+            'tags': '2*'}], projects=[PROJECTS[0]])
+        self.assertSynced(self.sync(subscription))
+        images = self.wait_active(subscription)
+        self.assertEqual([wanted.identifier],
+                         [i.get(plan.APPDB_ID) for i in images.values()])
+        image, = images.values()
+        self.assertEqual({PROJECTS[0]: 'accepted'}, image.members)
+        self.assertIn(':22.04@sha256:', image.get(plan.MPURI))
+        self.assertEqual(data, self.download(image.id))
+
+    def test_import_mode_copies_into_the_store(self):
+        data, sums = self.push(100 * KiB)
+        subscription = self.subscription(
+            [{'image_list': self.write_list([self.appliance('Ubuntu',
+                                                            sums)])}],
+            mode='import', store='local', visibility='private')
+        self.assertSynced(self.sync(subscription))
+        image, = self.wait_active(subscription).values()
+        record = self.catalog.image(image.id)
+        self.assertEqual('local', record['stores'])
+        self.assertEqual(hashlib.sha512(data).hexdigest(),
+                         record['os_hash_value'])
+        with open(os.path.join(self.glance.api.store_dir('local'),
+                               image.id), 'rb') as f:
+            self.assertEqual(data, f.read())
+        self.assertEqual([], self.sync(subscription).planned)
