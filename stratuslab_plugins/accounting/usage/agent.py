@@ -166,17 +166,36 @@ def start_event_loop(libvirt):
     return thread
 
 
-def run(conf, stop_event, transport=None):
-    """Sample until ``stop_event`` is set; the agent process's main loop."""
-    libvirt = import_libvirt()
-    start_event_loop(libvirt)
-    opts = conf.accounting_usage
+def _open(libvirt, uri):
     try:
-        connection = libvirt.open(opts.libvirt_uri)
+        return libvirt.open(uri)
     except libvirt.libvirtError as exc:
         raise exceptions.ConfigurationError(
             'cannot open libvirt at [accounting_usage] libvirt_uri = %s: '
-            '%s' % (opts.libvirt_uri, exc))
+            '%s' % (uri, exc))
+
+
+def _reconnect(agent, uri):
+    """Reopen libvirt after a failure (libvirtd restarted, say)."""
+    try:
+        agent.connection.close()
+    except agent.libvirt.libvirtError:
+        pass
+    agent.connection = agent.libvirt.open(uri)
+    agent.watch_lifecycle()
+
+
+def run(conf, stop_event, transport=None):
+    """Sample until ``stop_event`` is set; the agent process's main loop.
+
+    A libvirt failure is logged and the connection reopened at the next
+    reading; only a first connection that fails stops the agent (a wrong
+    URI is a configuration error, not a transient one).
+    """
+    libvirt = import_libvirt()
+    start_event_loop(libvirt)
+    opts = conf.accounting_usage
+    connection = _open(libvirt, opts.libvirt_uri)
     host = opts.host or connection.getHostname()
     if transport is None:
         transport = oslo_messaging.get_notification_transport(conf)
@@ -185,11 +204,16 @@ def run(conf, stop_event, transport=None):
     agent.watch_lifecycle()
     LOG.info('libvirt agent reading %s every %d s as host %s',
              opts.libvirt_uri, opts.sample_interval, host)
+    broken = False
     while not stop_event.is_set():
         try:
+            if broken:
+                _reconnect(agent, opts.libvirt_uri)
+                broken = False
             agent.sample_all()
         except libvirt.libvirtError:
-            LOG.exception('Reading libvirt failed; retrying in %d s',
-                          opts.sample_interval)
+            LOG.exception('Reading libvirt at %s failed; reconnecting in '
+                          '%d s', opts.libvirt_uri, opts.sample_interval)
+            broken = True
         stop_event.wait(opts.sample_interval)
-    connection.close()
+    agent.connection.close()

@@ -120,6 +120,53 @@ class CpuTimeAgentTest(testtools.TestCase):
                             'no sample after the suspend event')
             self.sink.arrived.wait(0.1)
 
+    def test_a_lost_connection_is_reopened(self):
+        self.agent.connection = libvirt.open('test:///default')
+        self.agent.connection.close()
+        self.assertRaises(libvirt.libvirtError, self.agent.sample_all)
+        agent._reconnect(self.agent, 'test:///default')
+        self.addCleanup(self.agent.connection.close)
+        self.assertIn('6695eb01-f6a4-8304-79aa-97f2502e193f',
+                      [s.instance_uuid for s in self.agent.sample_all()])
+
+    def test_run_samples_until_stopped(self):
+        conf = cfg.ConfigOpts()
+        usage_conf.register_opts(conf)
+        conf([], project='stratuslab-test')
+        conf.set_override('libvirt_uri', 'test:///default',
+                          group='accounting_usage')
+        conf.set_override('host', 'cn9', group='accounting_usage')
+        self.useFixture(conffixture.ConfFixture(conf)).transport_url = \
+            'fake:/'
+        transport = oslo_messaging.get_notification_transport(conf)
+        self.addCleanup(transport.cleanup)
+        sent = []
+        self.useFixture(fixtures.MonkeyPatch(
+            'stratuslab_plugins.accounting.usage.agent.NotificationSender'
+            '.send', lambda sender, samples: sent.append(
+                (sender.host, samples))))
+        stop = threading.Event()
+        thread = threading.Thread(target=agent.run,
+                                  args=(conf, stop, transport))
+        thread.start()
+        deadline = time.monotonic() + 10
+        while not sent and time.monotonic() < deadline:
+            time.sleep(0.05)
+        stop.set()
+        thread.join(10)
+        self.assertFalse(thread.is_alive())
+        self.assertEqual('cn9', sent[0][0])
+
+    def test_wrong_uri_is_a_configuration_error(self):
+        conf = cfg.ConfigOpts()
+        usage_conf.register_opts(conf)
+        conf([], project='stratuslab-test')
+        conf.set_override('libvirt_uri', 'test:///nonexistent/node.xml',
+                          group='accounting_usage')
+        exc = self.assertRaises(exceptions.ConfigurationError, agent.run,
+                                conf, threading.Event())
+        self.assertIn('test:///nonexistent/node.xml', str(exc))
+
     def test_samples_reach_the_ledger_through_the_listener(self):
         conf = cfg.ConfigOpts()
         usage_conf.register_opts(conf)
