@@ -1,0 +1,14 @@
+"""The Horizon plugin: appliances, grid hosts and usage, to look at.
+
+Installed with the package's ``horizon`` extra; enabled by copying (or
+linking) the files of :mod:`.enabled` into Horizon's
+``openstack_dashboard/local/enabled/``. Three panels:
+
+* Project > Compute > Appliances (:mod:`.content.appliances`);
+* Admin > Grid > Hosts (:mod:`.content.grid_hosts`);
+* Admin > Grid > Usage (:mod:`.content.grid_usage`).
+
+Every call to a service goes through :mod:`.api`, the one seam tests
+mock. The site settings the panels read (``local_settings.py``) are
+listed in :mod:`.settings`.
+"""

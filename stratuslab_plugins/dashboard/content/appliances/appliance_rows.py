@@ -1,0 +1,78 @@
+"""From a Glance image the sync manages to the row the panel shows.
+
+The endorsement, expiry and deprecation come from the image properties
+named in :mod:`stratuslab_plugins.dashboard.image_properties`; an image
+whose properties are unreadable still shows, with the problem named.
+"""
+
+import datetime
+import json
+
+from stratuslab_plugins.dashboard import image_properties as props
+
+UTC = datetime.timezone.utc
+
+
+def _entry(properties):
+    raw = properties.get(props.APPLIANCE_ATTRIBUTES)
+    if not raw:
+        return {}, None
+    try:
+        entry = json.loads(raw)
+    except ValueError:
+        return {}, '%s is not JSON' % props.APPLIANCE_ATTRIBUTES
+    return (entry if isinstance(entry, dict) else {}), None
+
+
+def _time(text):
+    if not text:
+        return None
+    try:
+        value = datetime.datetime.fromisoformat(str(text).replace('Z',
+                                                                  '+00:00'))
+    except ValueError:
+        return None
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+class ApplianceRow:
+    """What the Appliances table shows of one image.
+
+    Keeps ``id``, ``status`` and ``container_format``, which Horizon's
+    launch action reads.
+    """
+
+    def __init__(self, image, now):
+        properties = dict(getattr(image, 'properties', None) or {})
+        entry, problem = _entry(properties)
+        self.id = image.id
+        self.name = image.name or image.id
+        self.status = image.status
+        self.container_format = getattr(image, 'container_format', None)
+        self.identifier = (properties.get(props.APPDB_ID)
+                           or properties.get(props.IDENTIFIER)
+                           or entry.get(props.ENTRY_IDENTIFIER))
+        self.endorser = properties.get(props.ENDORSER_DN)
+        raw_expiry = (properties.get(props.EXPIRES)
+                      or entry.get(props.ENTRY_EXPIRES))
+        self.expires = _time(raw_expiry)
+        if raw_expiry and self.expires is None:
+            problem = 'expiry %r is not an ISO 8601 time' % (raw_expiry,)
+        self.expired = bool(self.expires and self.expires <= now)
+        self.deprecated = properties.get(props.DEPRECATED)
+        vos = properties.get(props.VOS)
+        self.vos = ([v.strip() for v in vos.split(',') if v.strip()]
+                    if vos else None)
+        self.problem = problem
+
+    def offered_to(self, vo):
+        """True unless the image names VOs and ``vo`` is not one."""
+        return self.vos is None or vo in self.vos
+
+
+def rows_for(images, vo, now=None):
+    """Return the rows of the images offered to ``vo``, by name."""
+    now = now or datetime.datetime.now(UTC)
+    rows = [ApplianceRow(image, now) for image in images]
+    return sorted((r for r in rows if r.offered_to(vo)),
+                  key=lambda r: r.name.lower())

@@ -1,0 +1,25 @@
+"""The ``local_settings.py`` names the panels read, with their defaults.
+
+``STRATUSLAB_ACCOUNTING_API_URL``
+    the usage API's base URL; unset: the Keystone catalog's ``accounting``
+    service.
+``STRATUSLAB_VO_PROJECT_PROPERTY``
+    the Keystone project property naming a project's VO (``[grid]
+    vo_project_property`` of the services), default ``egi.VO``.
+``STRATUSLAB_APPLIANCE_TAG``
+    the Glance tag the appliance sync puts on the images it manages
+    (the subscriptions' ``tag``), default ``stratuslab-sync``.
+"""
+
+from django.conf import settings
+
+DEFAULTS = {
+    'STRATUSLAB_ACCOUNTING_API_URL': None,
+    'STRATUSLAB_VO_PROJECT_PROPERTY': 'egi.VO',
+    'STRATUSLAB_APPLIANCE_TAG': 'stratuslab-sync',
+}
+
+
+def get(name):
+    """Return the site's value of ``name``, or its default."""
+    return getattr(settings, name, DEFAULTS[name])

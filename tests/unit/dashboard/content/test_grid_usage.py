@@ -1,0 +1,95 @@
+"""Admin > Grid > Usage with Horizon's test helpers.
+
+The usage API is mocked at its client
+(:class:`stratuslab_plugins.accounting.api.client.UsageClient`); the
+chart, table, CSV and template are the real ones.
+"""
+
+import csv
+import io
+
+from django.test import utils as django_test_utils
+from django.urls import reverse
+from openstack_dashboard.test import helpers as test
+
+from stratuslab_plugins.accounting.api import client as usage_client
+from tests.unit.dashboard.content import usage_data
+
+INDEX_URL = reverse('horizon:admin:grid_usage:index')
+CSV_URL = reverse('horizon:admin:grid_usage:csv')
+TEMPLATE = 'admin/grid_usage/index.html'
+
+
+class GridUsageViewTest(test.BaseAdminViewTests):
+
+    @test.create_mocks({usage_client.UsageClient: ['usage', 'queue']})
+    def test_chart_has_one_series_per_vo_and_table_the_totals(self):
+        self.mock_usage.return_value = usage_data.USAGE
+        self.mock_queue.return_value = usage_data.QUEUE
+
+        res = self.client.get(INDEX_URL + '?since=2026-11-01&step=day')
+
+        self.assertTemplateUsed(res, TEMPLATE)
+        self.mock_usage.assert_called_once_with(
+            by='vo', since='2026-11-01', until=None, step='day')
+        chart = res.context['chart']
+        self.assertEqual(3, chart.count('<g class="series"'))
+        self.assertIn('data-key="atlas"', chart)
+        self.assertIn('data-key="biomed&lt;script&gt;"', chart)
+        self.assertNotIn('<script>', chart)
+        totals = {r.key: (r.wall_hours, r.cpu_hours)
+                  for r in res.context['table'].data}
+        self.assertEqual((42, 35), totals['atlas'])
+        self.assertEqual((78, 41.5), totals['cms'])
+        self.assertContains(res, 'class="stratuslab-queue-messages">7<')
+        self.assertContains(res, CSV_URL + '?since=2026-11-01&amp;step=day')
+
+    @test.create_mocks({usage_client.UsageClient: ['usage', 'queue']})
+    def test_csv_has_a_line_per_vo_and_day(self):
+        self.mock_usage.return_value = usage_data.USAGE
+
+        res = self.client.get(CSV_URL + '?since=2026-11-01')
+
+        self.assertEqual('text/csv', res['Content-Type'])
+        self.assertIn('grid-usage-2026-11-01-2026-11-04.csv',
+                      res['Content-Disposition'])
+        lines = list(csv.reader(io.StringIO(res.content.decode())))
+        self.assertEqual(['vo', 'start', 'end', 'wall_hours', 'cpu_hours'],
+                         lines[0])
+        self.assertEqual(1 + 9, len(lines))
+        self.assertIn(['cms', '2026-11-02T00:00:00+00:00',
+                       '2026-11-03T00:00:00+00:00', '30', '1.5'], lines)
+
+    @test.create_mocks({usage_client.UsageClient: ['usage', 'queue']})
+    def test_api_error_names_what_to_configure(self):
+        self.mock_usage.side_effect = usage_client.APIError(
+            'usage API: HTTP 503: no accounting ledger is configured: set '
+            '[accounting] ledger_connection', status=503)
+
+        res = self.client.get(INDEX_URL)
+
+        self.assertTemplateUsed(res, TEMPLATE)
+        self.assertContains(res, 'stratuslab-usage-error')
+        self.assertContains(res, '[accounting] ledger_connection')
+        self.assertNotContains(res, '<svg')
+        self.mock_queue.assert_not_called()
+
+    @django_test_utils.override_settings(STRATUSLAB_ACCOUNTING_API_URL=None)
+    @test.create_mocks({usage_client.UsageClient: ['usage', 'queue']})
+    def test_no_api_configured_says_so(self):
+        res = self.client.get(INDEX_URL)
+
+        self.assertContains(res, 'STRATUSLAB_ACCOUNTING_API_URL')
+        self.mock_usage.assert_not_called()
+
+    @test.create_mocks({usage_client.UsageClient: ['usage', 'queue']})
+    def test_no_vo_map_is_flagged(self):
+        self.mock_usage.return_value = dict(usage_data.USAGE, vo_map_size=0,
+                                            series=[])
+        self.mock_queue.side_effect = usage_client.APIError('HTTP 403')
+
+        res = self.client.get(INDEX_URL)
+
+        self.assertMessageCount(res, warning=2)
+        self.assertContains(res, 'vo_mapping_file')
+        self.assertContains(res, 'No usage in this period.')

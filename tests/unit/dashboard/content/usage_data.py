@@ -1,0 +1,33 @@
+"""A usage API answer, as ``stratuslab-accounting-api`` gives it."""
+
+
+def point(day, wall, cpu):
+    return {'start': '2026-11-%02dT00:00:00+00:00' % day,
+            'end': '2026-11-%02dT00:00:00+00:00' % (day + 1),
+            'wall_hours': wall, 'cpu_hours': cpu}
+
+
+USAGE = {
+    'since': '2026-11-01T00:00:00+00:00',
+    'until': '2026-11-04T00:00:00+00:00',
+    'step': 'day', 'by': 'vo', 'vo_map_size': 3,
+    'series': [
+        {'key': 'atlas', 'points': [point(1, 12, 10), point(2, 24, 20),
+                                    point(3, 6, 5)]},
+        {'key': 'cms', 'points': [point(1, 0, 0), point(2, 30, 1.5),
+                                  point(3, 48, 40)]},
+        {'key': 'biomed<script>', 'points': [point(1, 1, 0), point(2, 1, 0),
+                                             point(3, 1, 0)]},
+    ],
+}
+
+QUEUE = {
+    'path': '/var/spool/apel/outgoing/openstack', 'exists': True,
+    'messages': 7, 'oldest': '2026-11-03T01:00:00+00:00',
+    'reported_until': '2026-11-03T00:00:00+00:00',
+    'runs': [{'id': 1, 'finished_at': '2026-11-03T00:05:00+00:00',
+              'window_start': '2026-11-02T00:00:00+00:00',
+              'window_end': '2026-11-03T00:00:00+00:00',
+              'extractors': 'nova', 'records': 42, 'messages': 1,
+              'skipped_projects': 0}],
+}
