@@ -20,6 +20,7 @@ AREAS = (
     'accounting',
     'usage',
     'api',
+    'sync',
 )
 
 

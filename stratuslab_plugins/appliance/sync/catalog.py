@@ -171,7 +171,7 @@ class MemoryCatalog(ImageCatalog):
     def add_member(self, image_id, project):
         image = self._write('add_member', image_id)
         if image.attributes.get('visibility') != 'shared':
-            raise ValueError('Only shared images have members.')
+            raise CatalogError("Only shared images have members.")
         image.members[project] = 'pending'
 
     def accept_member(self, image_id, project):

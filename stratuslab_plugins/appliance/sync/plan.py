@@ -54,6 +54,10 @@ IMPORT_TASK = 'os_glance_import_task'
 #: (glance-api stopped during it and never released the image).
 STALE_TASK = datetime.timedelta(hours=1)
 GiB = 1024 ** 3
+#: Properties set only when the appliance has a value for them: removed
+#: from the image when the value goes.
+OPTIONAL = ('os_distro', 'os_version', 'architecture', IMAGE_LIST, ENDORSER,
+            EXPIRES, IDENTIFIER)
 
 
 @dataclasses.dataclass
@@ -104,16 +108,17 @@ def image_attributes(offer, subscription):
         VO: subscription.vo,
         SOURCE: offer.source,
     }
-    optional = {
-        'os_distro': glance.get('os_distro') or (appliance.os or '').lower(),
-        'os_version': glance.get('os_version') or appliance.os_version,
-        'architecture': glance.get('architecture') or appliance.arch,
-        IMAGE_LIST: offer.list_id,
-        ENDORSER: appliance.endorser.dn if appliance.endorser else None,
-        EXPIRES: model.format_time(appliance.expires),
-        IDENTIFIER: appliance.stratuslab_id,
-    }
-    attributes.update({k: str(v) for k, v in optional.items() if v})
+    optional = (
+        glance.get('os_distro') or (appliance.os or '').lower(),
+        glance.get('os_version') or appliance.os_version,
+        glance.get('architecture') or appliance.arch,
+        offer.list_id,
+        appliance.endorser.dn if appliance.endorser else None,
+        model.format_time(appliance.expires),
+        appliance.stratuslab_id,
+    )
+    attributes.update({key: str(value) for key, value
+                       in zip(OPTIONAL, optional) if value})
     return attributes
 
 
@@ -155,8 +160,8 @@ def _keep(image, attributes, projects):
     actions = []
     changes = {key: value for key, value in attributes.items()
                if image.get(key) != value}
-    remove = [key for key in (RETIRED_AT, RETIRED_REASON)
-              if image.get(key) is not None]
+    remove = [key for key in OPTIONAL + (RETIRED_AT, RETIRED_REASON)
+              if key not in attributes and image.get(key) is not None]
     if image.status == 'deactivated':
         actions.append(Action('reactivate', image.id,
                               'its appliance is offered again'))

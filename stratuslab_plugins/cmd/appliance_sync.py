@@ -1,0 +1,165 @@
+"""``stratuslab-appliance-sync``: keep each VO's appliances in Glance.
+
+Run from cron or a systemd timer (every few hours, as EGI sites run
+atrope)::
+
+    stratuslab-appliance-sync --config-file /etc/stratuslab/sync.conf
+    stratuslab-appliance-sync ... --dry-run            # print the plan
+    stratuslab-appliance-sync ... --vo vo.example.org  # one VO (repeatable)
+
+Reads ``[sync] subscriptions_file``, verifies every source, and applies
+to Glance what differs (see ``stratuslab_plugins.appliance.sync``). It
+prints one line per VO, then one per action.
+
+Exit status: 0 when every VO synced, 1 when a source failed verification
+or an action failed (the others went ahead; the next run retries), 2 on
+a configuration error.
+"""
+
+import sys
+import threading
+
+from keystoneauth1 import loading as ks_loading
+from oslo_config import cfg
+from oslo_log import log as logging
+
+from stratuslab_plugins.appliance import exceptions
+from stratuslab_plugins.appliance import registry
+from stratuslab_plugins.appliance import subscriptions as subscriptions_mod
+from stratuslab_plugins.appliance.sync import runner
+from stratuslab_plugins.conf import appliance as appliance_conf
+from stratuslab_plugins.conf import grid as grid_conf
+from stratuslab_plugins.conf import sync as sync_conf
+from stratuslab_plugins.grid import exceptions as grid_exceptions
+from stratuslab_plugins.grid import vo_map
+
+PROG = 'stratuslab-appliance-sync'
+LOG = logging.getLogger(__name__)
+
+cli_opts = [
+    cfg.BoolOpt('dry-run', default=False,
+                help='read and verify the sources, print what would '
+                'change, change nothing'),
+    cfg.MultiStrOpt('vo', default=[],
+                    help='sync only this VO (repeatable); default: every '
+                    'VO of the subscriptions file'),
+]
+
+
+def load_config(argv):
+    conf = cfg.ConfigOpts()
+    logging.register_options(conf)
+    grid_conf.register_opts(conf)
+    appliance_conf.register_opts(conf)
+    sync_conf.register_opts(conf)
+    conf.register_cli_opts(cli_opts)
+    conf(argv, project='stratuslab', prog=PROG)
+    logging.setup(conf, PROG)
+    return conf
+
+
+def connect(conf):
+    """Return the openstacksdk Connection of ``[sync_keystone]``."""
+    import openstack.connection
+
+    group = sync_conf.KEYSTONE_GROUP
+    auth = ks_loading.load_auth_from_conf_options(conf, group)
+    if auth is None:
+        raise exceptions.InvalidInput(
+            '[%s] auth_type is not set: the sync needs credentials to '
+            'write to Glance.' % group)
+    session = ks_loading.load_session_from_conf_options(conf, group,
+                                                        auth=auth)
+    opts = conf[group]
+    return openstack.connection.Connection(
+        session=session, region_name=opts.region_name,
+        image_endpoint_override=opts.endpoint_override,
+        image_interface=(opts.valid_interfaces or ['public'])[0])
+
+
+class RegistryClients:
+    """One registry client per registry URL, for the whole run.
+
+    The site's own registry (``[appliance] registry_url``) gets the
+    configured credentials and TLS settings; any other is read
+    anonymously, so credentials never go where they were not meant to.
+    """
+
+    def __init__(self, conf):
+        self.conf = conf
+        self._clients = {}
+        self._lock = threading.Lock()
+
+    def __call__(self, url):
+        url = url.rstrip('/')
+        with self._lock:
+            if url not in self._clients:
+                own = (self.conf.appliance.registry_url or '').rstrip('/')
+                self._clients[url] = (registry.client_from_conf(self.conf)
+                                      if url == own else
+                                      registry.RegistryClient(url))
+            return self._clients[url]
+
+    def close(self):
+        for client in self._clients.values():
+            client.close()
+
+
+def load_vo_map(conf, chosen):
+    """The VO map, read only when a subscription lists no project."""
+    if all(subscription.projects is not None for subscription in chosen):
+        return None
+    return vo_map.VOMap(vo_map.make_loader(conf)())
+
+
+def print_reports(reports, out):
+    for report in reports:
+        out.write(report.summary() + '\n')
+        failed = {id(action): error for action, error in report.failed}
+        for action in report.planned:
+            error = failed.get(id(action))
+            out.write('  %s%s\n' % (action.describe(),
+                                    ' FAILED: %s' % error if error else ''))
+        for identifier, reason in sorted(report.rejected.items()):
+            out.write('  rejected %s: %s\n' % (identifier, reason))
+        for identifier, reason in sorted(report.skipped.items()):
+            out.write('  skipped %s: %s\n' % (identifier, reason))
+
+
+def run(conf, out, connection=None):
+    """Sync the chosen VOs; return the exit status."""
+    subscriptions = subscriptions_mod.load(conf.sync.subscriptions_file)
+    chosen = subscriptions_mod.select(subscriptions, conf.vo)
+    vos = load_vo_map(conf, chosen)
+    from stratuslab_plugins.image import sync as glance_sync
+
+    clients = RegistryClients(conf)
+    try:
+        syncer = runner.Synchronizer(
+            glance_sync.GlanceCatalog(connection or connect(conf)), clients,
+            vo_map=vos, dry_run=conf.dry_run, workers=conf.sync.workers)
+        reports = syncer.run(chosen)
+    finally:
+        clients.close()
+    print_reports(reports, out)
+    return 0 if all(report.ok for report in reports) else 1
+
+
+def main(argv=None, out=None, connection=None):
+    """Entry point; ``connection`` replaces ``[sync_keystone]`` (tests)."""
+    argv = sys.argv[1:] if argv is None else argv
+    out = out or sys.stdout
+    try:
+        conf = load_config(argv)
+    except cfg.Error as exc:
+        sys.stderr.write('%s: %s\n' % (PROG, exc))
+        return 2
+    try:
+        return run(conf, out, connection)
+    except (exceptions.InvalidInput, grid_exceptions.GridError) as exc:
+        LOG.error('%s', exc)
+        return 2
+
+
+if __name__ == '__main__':
+    sys.exit(main())

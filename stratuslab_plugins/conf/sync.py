@@ -1,0 +1,98 @@
+"""Options of the appliance sync (``stratuslab-appliance-sync``).
+
+``[sync]`` names the subscriptions file and how hard the job works;
+``[sync_keystone]`` holds the credentials it writes to Glance with. What
+each VO wants is in the subscriptions file, not here (see
+``stratuslab_plugins.appliance.subscriptions``); the registry the sync
+reads with the site's credentials is ``[appliance] registry_url``, and
+the project-to-VO map is ``[grid]``'s.
+"""
+
+from keystoneauth1 import loading as ks_loading
+from oslo_config import cfg
+
+GROUP = 'sync'
+KEYSTONE_GROUP = 'sync_keystone'
+KEYSTONE_GROUP_HELP = """
+Credentials and endpoint the appliance sync uses to write to Glance.
+
+The user needs the ``admin`` role in its project (to list every image,
+share images and accept the shares on behalf of the VO's projects) and,
+in ``location`` mode, the ``service`` role, which Glance 33 requires to
+add a location of a store other than ``http``. Images are owned by this
+project. Any keystoneauth1 plugin works::
+
+    [sync_keystone]
+    auth_type = password
+    auth_url = https://keystone.example.org:5000/v3
+    username = appliance-sync
+    password = ...
+    project_name = service
+    user_domain_name = Default
+    project_domain_name = Default
+"""
+
+sync_opts = [
+    cfg.StrOpt(
+        'subscriptions_file',
+        default='/etc/stratuslab/appliance-subscriptions.yaml',
+        help="""
+Path of the YAML file listing each VO's appliance subscriptions.
+
+Per VO: the sources (signed HEPiX image lists by URL or path, registry
+projects with a tag pattern), the CA directory and trust policy that
+verify them, the projects to share with, visibility, accepted disk
+formats, the Glance tag of managed images, and the mode (``location`` or
+``import``). ``etc/appliance-subscriptions.yaml.sample`` documents every
+key.
+
+Possible values:
+    * An absolute path to a readable YAML file.
+
+Related options:
+    * ``[grid] vo_mapping_file`` and ``[grid_keystone]``: the VO map,
+      used for VOs whose subscription lists no project.
+"""),
+    cfg.IntOpt(
+        'workers',
+        default=4,
+        min=1,
+        max=64,
+        help="""
+Number of images the sync creates or updates side by side.
+
+Every change is a few Glance API round trips; working on several images
+at once hides their latency when a list of hundreds of appliances is
+first synced. One image's changes always run in order. Raise it for a
+remote Glance, lower it to spare a small one.
+
+Possible values:
+    * An integer from 1 to 64.
+
+Related options:
+    * None.
+"""),
+]
+
+
+def _keystone_adapter_opts():
+    opts = ks_loading.get_adapter_conf_options(include_deprecated=False)
+    cfg.set_defaults(opts, service_type='image',
+                     valid_interfaces=['public'])
+    return opts
+
+
+def register_opts(conf):
+    conf.register_opts(sync_opts, group=GROUP)
+    conf.register_group(cfg.OptGroup(KEYSTONE_GROUP,
+                                     help=KEYSTONE_GROUP_HELP))
+    ks_loading.register_auth_conf_options(conf, KEYSTONE_GROUP)
+    ks_loading.register_session_conf_options(conf, KEYSTONE_GROUP)
+    conf.register_opts(_keystone_adapter_opts(), group=KEYSTONE_GROUP)
+
+
+def list_opts():
+    keystone_opts = (ks_loading.get_auth_common_conf_options()
+                     + ks_loading.get_session_conf_options()
+                     + _keystone_adapter_opts())
+    return [(GROUP, sync_opts), (KEYSTONE_GROUP, keystone_opts)]

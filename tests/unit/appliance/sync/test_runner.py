@@ -1,0 +1,114 @@
+"""A sync run over the in-memory catalogue, from signed image lists."""
+
+import os
+
+import fixtures
+import testtools
+
+from stratuslab_plugins.appliance import image_list
+from stratuslab_plugins.appliance import subscriptions
+from stratuslab_plugins.appliance.sync import catalog
+from stratuslab_plugins.appliance.sync import runner
+from stratuslab_plugins.grid import vo_map
+from tests import pki
+from tests.unit.appliance.sync import test_sources
+
+VO = test_sources.VO
+
+
+class FailingCatalog(catalog.MemoryCatalog):
+    """Glance refusing one image's deletion (a failure made to order)."""
+
+    refuse = None
+
+    def delete(self, image_id):
+        if image_id == self.refuse:
+            raise catalog.CatalogError('Glance refused to delete %s'
+                                       % image_id)
+        super().delete(image_id)
+
+
+class RunnerTest(testtools.TestCase):
+
+    def setUp(self):
+        super().setUp()
+        self.dir = self.useFixture(fixtures.TempDir()).path
+        ca = pki.make_ca()
+        self.ca_path = pki.write_ca_dir(os.path.join(self.dir, 'ca'), ca)
+        self.jane = pki.issue(ca, 'Jane', email='jane@example.org')
+        self.path = os.path.join(self.dir, 'vo.list')
+        self.catalog = FailingCatalog()
+        self.vos = vo_map.VOMap({'p1': VO, 'p2': VO, 'p3': 'other'})
+        self.sub = subscriptions.parse({'vos': {VO: {
+            'sources': [{'image_list': self.path}],
+            'ca_path': self.ca_path}}})[VO]
+
+    def write(self, appliances):
+        listed = image_list.ImageList.new(
+            'VO images', test_sources.model.Endorser(dn='x', ca='y'),
+            appliances, vo=VO)
+        with open(self.path, 'wb') as f:
+            f.write(listed.sign(self.jane.cert_pem(), self.jane.key_pem()))
+
+    def run_sync(self, dry_run=False):
+        del self.catalog.calls[:]
+        report, = runner.Synchronizer(self.catalog, client_for=None,
+                                      vo_map=self.vos,
+                                      dry_run=dry_run).run([self.sub])
+        return report
+
+    def test_first_run_registers_and_shares_second_writes_nothing(self):
+        self.write([test_sources.appliance('Ubuntu'),
+                    test_sources.appliance('Alma')])
+        report = self.run_sync(dry_run=True)
+        self.assertEqual(['register', 'register'],
+                         [a.kind for a in report.planned])
+        self.assertEqual([], self.catalog.calls)
+        self.assertIn('would run 2 actions', report.summary())
+
+        report = self.run_sync()
+        self.assertTrue(report.ok, report.failed)
+        self.assertEqual(2, len(self.catalog.images))
+        for image in self.catalog.images.values():
+            self.assertEqual('active', image.status)
+            self.assertEqual({'p1': 'accepted', 'p2': 'accepted'},
+                             image.members)
+            self.assertEqual([subscriptions.DEFAULT_TAG],
+                             image.attributes['tags'])
+        self.assertEqual(12, len(self.catalog.calls))
+
+        report = self.run_sync()
+        self.assertEqual(([], []), (report.planned, self.catalog.calls))
+        self.assertIn('2 images managed, ran 0 actions', report.summary())
+
+    def test_failed_source_leaves_the_vo_alone(self):
+        self.write([test_sources.appliance('Ubuntu')])
+        self.run_sync()
+        os.unlink(self.path)
+        report = self.run_sync()
+        self.assertFalse(report.ok)
+        self.assertIn('unchanged, Cannot read', report.summary())
+        self.assertEqual([], self.catalog.calls)
+
+    def test_a_failed_action_is_reported_and_the_rest_goes_on(self):
+        self.write([test_sources.appliance('Ubuntu'),
+                    test_sources.appliance('Alma')])
+        self.run_sync()
+        ubuntu, alma = sorted(self.catalog.images)
+        for image in self.catalog.images.values():
+            image.status = 'queued'      # both interrupted
+        self.catalog.refuse = ubuntu
+        report = self.run_sync()
+        (action, error), = report.failed
+        self.assertEqual(('delete', ubuntu), (action.kind, action.image_id))
+        self.assertIn('refused to delete', error)
+        self.assertNotIn(alma, self.catalog.images)
+        # Both appliances were registered afresh; the next run deletes
+        # the left-over image.
+        self.assertEqual(3, len(self.catalog.images))
+        self.assertIn('1 failed', report.summary())
+        self.catalog.refuse = None
+        self.assertTrue(self.run_sync().ok)
+        self.assertNotIn(ubuntu, self.catalog.images)
+        self.assertEqual(['active', 'active'], [
+            i.status for i in self.catalog.images.values()])
