@@ -4,7 +4,9 @@ The limit of the ``appliance`` store is the registry, not Glance: so its
 ``add`` is measured against ``curl -T`` pushing the same bytes to the same
 registry (Debian's docker-registry on 127.0.0.1) in one monolithic PUT,
 and its ``get`` against ``curl`` pulling the blob, all in this run.
-glance_store's ``file`` driver is measured beside them for scale. Targets
+glance_store's ``file`` driver is measured beside them for scale, and
+the registry client reading without its digest check, to show what the
+check costs. Targets
 (issue 11): add and get at least 0.80 of curl, peak RSS growth under
 64 MiB for each operation.
 
@@ -31,6 +33,8 @@ import glance_store
 from glance_store import location as store_location
 from oslo_config import cfg
 import requests
+
+from stratuslab_plugins.appliance import registry
 
 MiB = 1024 * 1024
 SIZE_MIB = int(os.environ.get('STRATUSLAB_BENCH_STORE_MIB', '1024'))
@@ -144,6 +148,17 @@ def _store_add(conf, backend, path, size):
     return add, result
 
 
+def _unverified_get(registry_url, digest):
+    # What a read costs without the digest check the registry client
+    # makes on every full read: a ranged read from byte 1 is not checked.
+    client = registry.RegistryClient(registry_url)
+
+    def get():
+        for _ in client.iter_blob(REPOSITORY, digest, offset=1):
+            pass
+    return get
+
+
 def _store_get(backend, result):
     def get():
         chunks, _ = glance_store.get(result['url'], backend)
@@ -162,33 +177,34 @@ def run():
     size = SIZE_MIB * MiB
     registry_module = _registry_fixture_module()
     workdir = tempfile.mkdtemp(prefix='bench-store-')
-    registry = registry_module.RegistryFixture()
+    server = registry_module.RegistryFixture()
     try:
-        registry.setUp()
+        server.setUp()
         path = os.path.join(workdir, 'data')
         digest = _write_data(path, size)
-        conf = _configure_stores(registry.url,
+        conf = _configure_stores(server.url,
                                  os.path.join(workdir, 'file-store'))
         mb = size / 1e6
-        blob_url = '%s/v2/%s/blobs/%s' % (registry.url, REPOSITORY, digest)
+        blob_url = '%s/v2/%s/blobs/%s' % (server.url, REPOSITORY, digest)
 
         figures = {}
 
         def best(name, operation):
             # The machine is shared: keep each figure's best round, and
             # alternate baseline and measured operations within a round.
-            measured = _measure(operation, registry.process.pid)
+            measured = _measure(operation, server.process.pid)
             if name not in figures or measured[0] < figures[name][0]:
                 figures[name] = measured[:1] + (max(
                     measured[1], figures.get(name, (0, 0))[1]),) + \
                     measured[2:]
 
         for _ in range(ROUNDS):
-            best('curl add', lambda: _curl_push(registry.url, path, digest))
+            best('curl add', lambda: _curl_push(server.url, path, digest))
             add, added = _store_add(conf, 'repo', path, size)
             best('ours add', add)
             best('curl get', lambda: _curl('-o', os.devnull, blob_url))
             best('ours get', _store_get('repo', added))
+            best('unverified get', _unverified_get(server.url, digest))
             add, filed = _store_add(conf, 'local', path, size)
             best('file add', add)
             best('file get', _store_get('local', filed))
@@ -204,6 +220,9 @@ def run():
                     'curl -T push', mb / curl_add))
         print(_line('%s appliance get' % label, mb / ours_get, 'MB/s',
                     'curl pull', mb / curl_get))
+        print(_line('%s registry client get without digest check' % label,
+                    mb / figures['unverified get'][0], 'MB/s', 'curl pull',
+                    mb / curl_get))
         print(_line('%s file add (scale)' % label, mb / file_add, 'MB/s',
                     'curl -T push', mb / curl_add))
         print(_line('%s file get (scale)' % label, mb / file_get, 'MB/s',
@@ -220,7 +239,7 @@ def run():
         print('targets: add and get ratio >= %.2f, RSS ratio < 1.00'
               % TARGET_RATIO, flush=True)
     finally:
-        registry.cleanUp()
+        server.cleanUp()
         shutil.rmtree(workdir, ignore_errors=True)
 
 
