@@ -64,10 +64,27 @@ $second: [alt_demo]
 MAP
 }
 
+# Credentials our code reads Keystone with, in section $2 of file $1:
+# devstack's admin, since devstack is a test site (README.rst lists the
+# least-privilege roles a production site gives instead).
+function configure_stratuslab_keystone_credentials {
+    local file=$1 section=$2
+    iniset "$file" "$section" auth_type password
+    iniset "$file" "$section" auth_url "$KEYSTONE_SERVICE_URI"
+    iniset "$file" "$section" username admin
+    iniset "$file" "$section" password "$ADMIN_PASSWORD"
+    iniset "$file" "$section" project_name admin
+    iniset "$file" "$section" user_domain_id default
+    iniset "$file" "$section" project_domain_id default
+}
+
+# The site name and the VO map: the Keystone property (read with the
+# [grid_keystone] credentials) and the mapping file.
 function configure_stratuslab_grid_options {
     local file=$1
     iniset "$file" grid site_name "$STRATUSLAB_SITE_NAME"
     iniset "$file" grid vo_mapping_file "$STRATUSLAB_CONF_DIR/vo-map.yaml"
+    configure_stratuslab_keystone_credentials "$file" grid_keystone
 }
 
 function configure_stratuslab_nova {
@@ -124,14 +141,16 @@ function configure_stratuslab_glance {
     iniset "$GLANCE_API_CONF" "$backend" store_description "Appliance repository (OCI registry)"
 }
 
+# One file for the publish run, the listener and the libvirt agent: they
+# share the ledger.
 function configure_stratuslab_accounting {
     local file=$STRATUSLAB_CONF_DIR/accounting.conf
     configure_stratuslab_grid_options "$file"
-    iniset "$file" DEFAULT transport_url "$(get_notification_url)"
-    iniset "$file" accounting ledger_url "$STRATUSLAB_LEDGER_URL"
+    iniset "$file" oslo_messaging_notifications transport_url "$(get_notification_url)"
+    iniset "$file" accounting ledger_connection "$STRATUSLAB_LEDGER_URL"
     iniset "$file" accounting messengers ssm
-    iniset "$file" ssm outgoing_dir "$STRATUSLAB_OUTGOING_DIR"
-    configure_keystone_authtoken_middleware "$file" stratuslab keystone
+    iniset "$file" accounting_ssm output_path "$STRATUSLAB_OUTGOING_DIR"
+    configure_stratuslab_keystone_credentials "$file" accounting_keystone
 }
 
 function configure_stratuslab {

@@ -167,6 +167,25 @@ class TestPostConfigGlance(DevstackPluginTestCase):
                          glance['DEFAULT']['enabled_backends'])
         self.assertEqual(['cheap'], glance['glance_store']['default_backend'])
 
+    def test_accounting_config_uses_the_accounting_options(self):
+        self.run_phase('stack', 'post-config',
+                       KEYSTONE_SERVICE_URI='http://127.0.0.1/identity',
+                       ADMIN_PASSWORD='pw')
+        conf = self.ini(self._path('etc/stratuslab/accounting.conf'))
+        self.assertEqual(['ssm'], conf['accounting']['messengers'])
+        self.assertEqual(
+            ['sqlite:///%s' % self._path('data/stratuslab/accounting.sqlite')],
+            conf['accounting']['ledger_connection'])
+        self.assertEqual([self._path('data/stratuslab/outgoing')],
+                         conf['accounting_ssm']['output_path'])
+        self.assertEqual(['http://127.0.0.1/identity'],
+                         conf['accounting_keystone']['auth_url'])
+        self.assertEqual(['rabbit://stackrabbit:secret@127.0.0.1:5672/'],
+                         conf['oslo_messaging_notifications']['transport_url'])
+        # The scheduler and the accounting both read the VO property.
+        for section in (conf, self.ini(self.nova_conf)):
+            self.assertEqual(['admin'], section['grid_keystone']['username'])
+
     def test_registry_config_points_at_the_data_dir(self):
         self.run_phase('stack', 'post-config', STRATUSLAB_REGISTRY_PORT='5999')
         with open(self._path('etc/stratuslab/registry.yml')) as f:
