@@ -93,6 +93,10 @@ usage_instances = sa.Table(
     sa.Column('host', _NAME),
     sa.Column('started_at', _TIME),
     sa.Column('deleted_at', _TIME),
+    # The order key of its latest event (intervals.order_key).
+    sa.Column('last_event_at', _TIME),
+    sa.Column('last_event_rank', sa.Integer),
+    sa.Column('last_event_type', sa.String(64)),
 )
 
 usage_intervals = sa.Table(
@@ -244,7 +248,7 @@ def _interval_rows(uuid, timeline):
             for interval in timeline.intervals]
 
 
-def _instance_row(timeline):
+def _instance_row(timeline, last_key):
     facts = timeline.facts
     return {'instance_uuid': facts.uuid,
             'project_id': facts.project_id,
@@ -253,23 +257,105 @@ def _instance_row(timeline):
             'image_id': facts.image_id,
             'host': facts.host,
             'started_at': to_us(timeline.started_at),
-            'deleted_at': to_us(timeline.deleted_at)}
+            'deleted_at': to_us(timeline.deleted_at),
+            'last_event_at': to_us(last_key[0]),
+            'last_event_rank': last_key[1],
+            'last_event_type': last_key[2]}
+
+
+def _stored_states(connection, uuids):
+    """Return what continuing the instances' intervals needs.
+
+    ``{uuid: (timeline, last key, open interval id)}``, the timeline
+    holding only the open interval, for instances whose latest event's
+    key is recorded.
+    """
+    states = {}
+    for chunk in _chunks(uuids):
+        rows = {row.instance_uuid: row for row in connection.execute(
+            sa.select(usage_instances).where(
+                usage_instances.c.instance_uuid.in_(chunk),
+                usage_instances.c.last_event_at.is_not(None)))}
+        if not rows:
+            continue
+        open_rows = {row.instance_uuid: row for row in connection.execute(
+            sa.select(usage_intervals).where(
+                usage_intervals.c.instance_uuid.in_(list(rows)),
+                usage_intervals.c.ended_at.is_(None)))}
+        for uuid, row in rows.items():
+            interval = open_rows.get(uuid)
+            spans = () if interval is None else (intervals_mod.Interval(
+                interval.kind, from_us(interval.started_at), None,
+                intervals_mod.Flavor(interval.flavor_id, interval.vcpus,
+                                     interval.memory_mb,
+                                     interval.disk_gb)),)
+            timeline = intervals_mod.Timeline(
+                facts=intervals_mod.InstanceFacts(
+                    uuid=uuid, project_id=row.project_id,
+                    user_id=row.user_id, name=row.name,
+                    image_id=row.image_id, host=row.host),
+                intervals=spans, started_at=from_us(row.started_at),
+                deleted_at=from_us(row.deleted_at))
+            key = (from_us(row.last_event_at), row.last_event_rank,
+                   row.last_event_type)
+            states[uuid] = (timeline, key,
+                            interval.id if interval is not None else None)
+    return states
+
+
+def _replace(connection, table, uuids):
+    for chunk in _chunks(uuids):
+        connection.execute(table.delete().where(
+            table.c.instance_uuid.in_(chunk)))
+
+
+def _extend_instances(connection, new_events):
+    """Continue the instances whose new events all come in order.
+
+    Returns the uuids that need a rebuild from every event instead.
+    """
+    states = _stored_states(connection, new_events)
+    rebuild, interval_rows, instance_rows = [], [], []
+    stale_intervals = []
+    for uuid, events in new_events.items():
+        state = states.get(uuid)
+        extended = state and intervals_mod.extend_timeline(
+            state[0], state[1], events)
+        if not extended:
+            rebuild.append(uuid)
+            continue
+        if state[2] is not None:
+            stale_intervals.append(state[2])
+        interval_rows.extend(_interval_rows(uuid, extended))
+        instance_rows.append(_instance_row(extended, max(
+            intervals_mod.order_key(e) for e in events)))
+    for chunk in _chunks(stale_intervals):
+        connection.execute(usage_intervals.delete().where(
+            usage_intervals.c.id.in_(chunk)))
+    _replace(connection, usage_instances,
+             [row['instance_uuid'] for row in instance_rows])
+    if interval_rows:
+        connection.execute(usage_intervals.insert(), interval_rows)
+    if instance_rows:
+        connection.execute(usage_instances.insert(), instance_rows)
+    return rebuild
 
 
 def rebuild_instances(connection, uuids):
-    """Recompute the intervals and facts of ``uuids`` from their events."""
+    """Recompute the intervals and facts of ``uuids`` from all events."""
     uuids = sorted(set(uuids))
+    if not uuids:
+        return
     by_instance = _events_by_instance(connection, uuids)
     interval_rows, instance_rows = [], []
     for uuid in uuids:
-        timeline = intervals_mod.build_timeline(by_instance[uuid])
+        events = by_instance[uuid]
+        timeline = intervals_mod.build_timeline(events)
         interval_rows.extend(_interval_rows(uuid, timeline))
-        instance_rows.append(_instance_row(timeline))
-    for chunk in _chunks(uuids):
-        connection.execute(usage_intervals.delete().where(
-            usage_intervals.c.instance_uuid.in_(chunk)))
-        connection.execute(usage_instances.delete().where(
-            usage_instances.c.instance_uuid.in_(chunk)))
+        instance_rows.append(_instance_row(timeline, max(
+            intervals_mod.order_key(e) for e in events)))
+    _replace(connection, usage_intervals, uuids)
+    _replace(connection, usage_instances, uuids)
     if interval_rows:
         connection.execute(usage_intervals.insert(), interval_rows)
     connection.execute(usage_instances.insert(), instance_rows)
@@ -282,7 +368,10 @@ def record_events(connection, events):
         return
     _insert_ignoring_duplicates(connection, usage_events,
                                 [_event_row(e) for e in events])
-    rebuild_instances(connection, {e.instance_uuid for e in events})
+    by_instance = {}
+    for event in events:
+        by_instance.setdefault(event.instance_uuid, []).append(event)
+    rebuild_instances(connection, _extend_instances(connection, by_instance))
 
 
 def record_cpu_samples(connection, samples):

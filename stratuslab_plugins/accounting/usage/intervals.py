@@ -108,9 +108,12 @@ class Usage:
     disk_gb: typing.Optional[int] = None
 
 
-def _order(event):
-    # At one instant an observation (exists) comes before a transition,
-    # and a deletion after everything: it ends the instance.
+def order_key(event):
+    """Return the key events of one instance are ordered by.
+
+    At one instant an observation (exists) comes before a transition, and
+    a deletion after everything: it ends the instance.
+    """
     if event.kind == events_mod.DELETED:
         rank = 2
     elif event.event_type == events_mod.EXISTS:
@@ -127,8 +130,8 @@ def _flavor_of(event, current):
                   event.disk_gb)
 
 
-def _facts(uuid, ordered):
-    values = {}
+def _facts(uuid, ordered, values=None):
+    values = dict(values or {})
     for event in ordered:
         for field in ('project_id', 'user_id', 'name', 'image_id', 'host'):
             value = getattr(event, field)
@@ -145,15 +148,8 @@ def _started_at(ordered):
     return min(candidates) if candidates else None
 
 
-def _spans(ordered, started_at):
-    """Yield ``(kind, start, flavor)`` at each change of kind or flavor."""
-    first_flavor = next((f for f in (_flavor_of(e, None) for e in ordered)
-                         if f is not None), Flavor())
-    kind, flavor = None, first_flavor
-    first = next((e for e in ordered if e.kind is not None), None)
-    if first is not None and started_at < first.occurred_at:
-        kind = events_mod.UNKNOWN
-        yield kind, started_at, flavor
+def _fold(ordered, kind, flavor, started_at):
+    """Yield ``(kind, start, flavor)`` at each change, from a given state."""
     for event in ordered:
         new_kind = event.kind or kind
         new_flavor = _flavor_of(event, flavor)
@@ -165,20 +161,20 @@ def _spans(ordered, started_at):
             return
 
 
-def build_timeline(events):
-    """Return the :class:`Timeline` of one instance's events.
+def _spans(ordered, started_at):
+    """Yield ``(kind, start, flavor)`` at each change of kind or flavor."""
+    first_flavor = next((f for f in (_flavor_of(e, None) for e in ordered)
+                         if f is not None), Flavor())
+    kind = None
+    first = next((e for e in ordered if e.kind is not None), None)
+    if first is not None and started_at < first.occurred_at:
+        kind = events_mod.UNKNOWN
+        yield kind, started_at, first_flavor
+    yield from _fold(ordered, kind, first_flavor, started_at)
 
-    :param events: every event the ledger holds for one instance, in any
-        order, duplicates allowed.
-    """
-    ordered = sorted(set(events), key=_order)
-    if not ordered:
-        raise ValueError('build_timeline needs at least one event')
-    started_at = _started_at(ordered)
-    facts = _facts(ordered[0].instance_uuid, ordered)
-    if started_at is None:
-        return Timeline(facts, (), None, None)
-    spans = list(_spans(ordered, started_at))
+
+def _intervals_of(spans):
+    """Return ``(intervals, deleted_at)`` of consecutive spans."""
     intervals, deleted_at = [], None
     for (kind, start, flavor), following in zip(
             spans, spans[1:] + [(None, None, None)]):
@@ -188,7 +184,60 @@ def build_timeline(events):
         end = following[1]
         if end is None or end > start:
             intervals.append(Interval(kind, start, end, flavor))
-    return Timeline(facts, tuple(intervals), started_at, deleted_at)
+    return tuple(intervals), deleted_at
+
+
+def build_timeline(events):
+    """Return the :class:`Timeline` of one instance's events.
+
+    :param events: every event the ledger holds for one instance, in any
+        order, duplicates allowed.
+    """
+    ordered = sorted(set(events), key=order_key)
+    if not ordered:
+        raise ValueError('build_timeline needs at least one event')
+    started_at = _started_at(ordered)
+    facts = _facts(ordered[0].instance_uuid, ordered)
+    if started_at is None:
+        return Timeline(facts, (), None, None)
+    intervals, deleted_at = _intervals_of(list(_spans(ordered, started_at)))
+    return Timeline(facts, intervals, started_at, deleted_at)
+
+
+def extend_timeline(timeline, last_key, events):
+    """Return ``timeline`` continued with ``events``, or None.
+
+    The in-order case, without reading an instance's past events again:
+    when every one of ``events`` comes after ``last_key`` (the
+    :func:`order_key` of the latest event ``timeline`` was built from),
+    continuing from the open interval gives what :func:`build_timeline`
+    would give from all events. None when that does not hold (an event
+    from the past, a launch earlier than the start, no open interval):
+    the caller then rebuilds from every event.
+
+    :param timeline: the instance's timeline; only its last interval is
+        read, and the intervals returned replace that one.
+    """
+    ordered = sorted(set(events), key=order_key)
+    if (not ordered or timeline.started_at is None
+            or order_key(ordered[0]) <= last_key
+            or any(e.launched_at and e.launched_at < timeline.started_at
+                   for e in ordered)):
+        return None
+    facts = _facts(timeline.facts.uuid, ordered,
+                   {k: v for k, v in dataclasses.asdict(
+                       timeline.facts).items() if k != 'uuid'
+                    and v is not None})
+    if timeline.deleted_at is not None:
+        return dataclasses.replace(timeline, facts=facts, intervals=())
+    if not timeline.intervals or timeline.intervals[-1].end is not None:
+        return None
+    last = timeline.intervals[-1]
+    spans = [(last.kind, last.start, last.flavor)]
+    spans.extend(_fold(ordered, last.kind, last.flavor,
+                       timeline.started_at))
+    intervals, deleted_at = _intervals_of(spans)
+    return Timeline(facts, intervals, timeline.started_at, deleted_at)
 
 
 def _kind_at(timeline, until):

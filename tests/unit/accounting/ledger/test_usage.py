@@ -1,6 +1,8 @@
 """The usage ledger on a real SQLite file (WAL, BEGIN IMMEDIATE)."""
 
 import os
+import random
+import uuid as uuid_mod
 
 from alembic import autogenerate
 from alembic import migration
@@ -12,6 +14,7 @@ from stratuslab_plugins.accounting import exceptions
 from stratuslab_plugins.accounting.ledger import usage
 from stratuslab_plugins.accounting.usage import cpu
 from stratuslab_plugins.accounting.usage import events
+from stratuslab_plugins.accounting.usage import intervals
 from tests.unit.accounting.usage import nova_payloads as nova
 
 A = '6f1c8a52-3d0b-4a55-9d4f-2f8e1f0c00aa'
@@ -44,7 +47,7 @@ class UsageLedgerTest(testtools.TestCase):
                 connection, opts={'version_table': usage.VERSION_TABLE})
             self.assertEqual([], autogenerate.compare_metadata(
                 context, usage.metadata))
-            self.assertEqual('0001', context.get_current_revision())
+            self.assertEqual('0002', context.get_current_revision())
 
     def test_redelivered_events_are_stored_once(self):
         messages = nova.lifecycle(A, [(0, 'instance.create.end'),
@@ -104,6 +107,76 @@ class UsageLedgerTest(testtools.TestCase):
                                 usage.UsageLedger.from_url,
                                 'sqlite:////nonexistent-dir/x/ledger.sqlite')
         self.assertIn('ledger.sqlite', str(exc))
+
+
+class IncrementalTest(testtools.TestCase):
+    """Continuing intervals in order gives what a full rebuild gives."""
+
+    STEPS = ['instance.power_off.end', 'instance.power_on.end',
+             'instance.suspend.end', 'instance.resume.end',
+             'instance.pause.end', 'instance.unpause.end',
+             'instance.shelve.end', 'instance.shelve_offload.end',
+             'instance.unshelve.end', 'instance.resize_finish.end',
+             events.EXISTS, events.EXISTS]
+
+    def setUp(self):
+        super().setUp()
+        path = self.useFixture(fixtures.TempDir()).path
+        self.ledger = usage.UsageLedger.from_url(
+            'sqlite:///%s' % os.path.join(path, 'ledger.sqlite'))
+        self.addCleanup(self.ledger.engine.dispose)
+
+    def history(self, rng, instance):
+        messages = [nova.notification('instance.create.end', instance,
+                                      nova.at(0), nova.at(0))]
+        minute, used = 0, set()
+        for _ in range(rng.randint(1, 12)):
+            # Some events share a minute: ties are ordered by key too.
+            # (One event type at one instant is one event: the ledger's
+            # key.)
+            minute += rng.choice((0, 1, 3))
+            step = rng.choice(self.STEPS)
+            if (step, minute) in used:
+                continue
+            used.add((step, minute))
+            flavor = nova.flavor_payload(vcpus=rng.choice((1, 2, 4)))
+            state = rng.choice(('active', 'suspended', 'stopped', 'error'))
+            messages.append(nova.notification(
+                step, instance, nova.at(minute), nova.at(0), state=state,
+                flavor=flavor, name='vm-%d' % minute))
+        if rng.random() < 0.5:
+            messages.append(nova.notification(
+                'instance.delete.end', instance, nova.at(minute + 1),
+                nova.at(0)))
+            messages.append(nova.notification(
+                events.EXISTS, instance, nova.at(minute + 2), nova.at(0)))
+        return parsed(messages)
+
+    def stored_timeline(self, instance):
+        with self.ledger.engine.connect() as connection:
+            return usage._timelines(connection, [instance])[instance]
+
+    def test_in_order_and_shuffled_batches_match_a_full_build(self):
+        rng = random.Random(7)
+        for trial in range(60):
+            instance = str(uuid_mod.UUID(int=trial))
+            history = self.history(rng, instance)
+            batches = list(history)
+            if trial % 3 == 2:
+                rng.shuffle(batches)
+            written = []
+            while batches:
+                size = rng.randint(1, 4)
+                batch, batches = batches[:size], batches[size:]
+                # A redelivery now and then.
+                if written and rng.random() < 0.2:
+                    batch.append(rng.choice(written))
+                self.ledger.record_events(batch)
+                written.extend(batch)
+                expected = intervals.build_timeline(written)
+                self.assertEqual(expected, self.stored_timeline(instance),
+                                 'trial %d after %d events'
+                                 % (trial, len(set(written))))
 
 
 class TimeTest(testtools.TestCase):
