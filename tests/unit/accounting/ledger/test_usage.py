@@ -5,12 +5,15 @@ import random
 import uuid as uuid_mod
 
 from alembic import autogenerate
+from alembic import command as alembic_command
+from alembic import config as alembic_config
 from alembic import migration
 import fixtures
 import sqlalchemy as sa
 import testtools
 
 from stratuslab_plugins.accounting import exceptions
+from stratuslab_plugins.accounting.ledger import engine as engine_mod
 from stratuslab_plugins.accounting.ledger import usage
 from stratuslab_plugins.accounting.usage import cpu
 from stratuslab_plugins.accounting.usage import events
@@ -107,6 +110,33 @@ class UsageLedgerTest(testtools.TestCase):
                                 usage.UsageLedger.from_url,
                                 'sqlite:////nonexistent-dir/x/ledger.sqlite')
         self.assertIn('ledger.sqlite', str(exc))
+
+
+class MigrationTest(testtools.TestCase):
+
+    def test_a_0001_ledger_upgrades_and_keeps_its_events(self):
+        path = self.useFixture(fixtures.TempDir()).path
+        engine = engine_mod.create_engine(
+            'sqlite:///%s' % os.path.join(path, 'ledger.sqlite'))
+        self.addCleanup(engine.dispose)
+        config = alembic_config.Config()
+        config.set_main_option('script_location', usage.MIGRATIONS)
+        with engine.begin() as connection:
+            config.attributes['connection'] = connection
+            alembic_command.upgrade(config, '0001')
+            create = parsed(nova.lifecycle(A, [(0, 'instance.create.end')]))
+            row = usage._event_row(create[0])
+            connection.execute(usage.usage_events.insert(), [row])
+            connection.execute(sa.text(
+                "INSERT INTO usage_instances (instance_uuid, started_at) "
+                "VALUES ('%s', %d)" % (A, row['occurred_at'])))
+        ledger = usage.UsageLedger.from_url(str(engine.url))
+        self.addCleanup(ledger.engine.dispose)
+        ledger.record_events(parsed([nova.notification(
+            'instance.suspend.end', A, nova.at(10), nova.at(0))]))
+        got = ledger.usage_for_instance(A, nova.at(30))
+        self.assertEqual((600, 1200), (got.wall_seconds,
+                                       got.suspend_seconds))
 
 
 class IncrementalTest(testtools.TestCase):
