@@ -1,6 +1,12 @@
-"""Django settings for the dashboard tests: Horizon's own test settings
-with our ``enabled`` files applied after openstack_dashboard's, as a site's
-``local/enabled`` directory would be."""
+"""Django settings for the dashboard tests (unit and browser).
+
+Horizon's own test settings with our ``enabled`` files applied after
+openstack_dashboard's, as a site's ``local/enabled`` directory would be.
+:func:`setup` does what ``manage.py test`` would before Horizon's test
+helpers can run under stestr.
+"""
+
+import os
 
 from openstack_dashboard import enabled as os_enabled
 from openstack_dashboard.test.settings import *  # noqa: F403,H303
@@ -23,3 +29,23 @@ settings_utils.update_dashboards([os_enabled, stratuslab_enabled],
                                  INSTALLED_APPS)
 
 STRATUSLAB_ACCOUNTING_API_URL = 'http://127.0.0.1:8779'
+
+
+_READY = []
+
+
+def setup():
+    """Configure Django with these settings and make the test database.
+
+    Runs once per process, whichever test package asks first.
+    """
+    if _READY:
+        return
+    _READY.append(True)
+    os.environ.setdefault('DJANGO_SETTINGS_MODULE', __name__)
+    import django
+    from django.test import utils as django_test_utils
+
+    django.setup()
+    django_test_utils.setup_test_environment()
+    django_test_utils.setup_databases(verbosity=0, interactive=False)
