@@ -19,14 +19,19 @@ mode (a copy in the file store).
 import datetime
 import hashlib
 import io
+import json
 import os
+import subprocess
+import sys
 import time
+import types
 
 import fixtures
 from keystoneauth1 import noauth
 from keystoneauth1 import session as ks_session
 import openstack.connection
 import testtools
+import yaml
 
 from stratuslab_plugins.appliance import image_list
 from stratuslab_plugins.appliance import model
@@ -35,8 +40,11 @@ from stratuslab_plugins.appliance import repository
 from stratuslab_plugins.appliance import subscriptions
 from stratuslab_plugins.appliance.sync import plan
 from stratuslab_plugins.appliance.sync import runner
+from stratuslab_plugins.cmd import appliance_sync
 from stratuslab_plugins.grid import vo_map
 from stratuslab_plugins.image import sync as glance_sync
+from stratuslab_plugins.osc import plugin as osc_plugin
+from stratuslab_plugins.osc import subscription as subscription_cmd
 from tests.functional import glance_fixture
 from tests.functional import registry_fixture
 from tests import pki
@@ -333,3 +341,122 @@ class SyncTest(testtools.TestCase):
                                image.id), 'rb') as f:
             self.assertEqual(data, f.read())
         self.assertEqual([], self.sync(subscription).planned)
+
+    # -- the commands ------------------------------------------------------
+
+    def write_subscriptions(self, sources):
+        path = os.path.join(self.dir, '%s-subscriptions.yaml' % self.vo)
+        with open(path, 'w') as f:
+            yaml.safe_dump({'vos': {self.vo: {
+                'sources': sources, 'ca_path': self.ca_path,
+                'tag': 'sync-' + self.vo}}}, f)
+        return path
+
+    def test_console_script_dry_run_then_sync(self):
+        _, sums = self.push()
+        subs = self.write_subscriptions(
+            [{'image_list': self.write_list([self.appliance('Ubuntu',
+                                                            sums)])}])
+        mapping = os.path.join(self.dir, '%s-vos.yaml' % self.vo)
+        with open(mapping, 'w') as f:
+            yaml.safe_dump({self.vo: PROJECTS}, f)
+        conf = os.path.join(self.dir, '%s-sync.conf' % self.vo)
+        with open(conf, 'w') as f:
+            f.write('[sync]\nsubscriptions_file = %s\nworkers = 2\n'
+                    '[grid]\nvo_mapping_file = %s\n' % (subs, mapping))
+
+        def main(*args):
+            out = io.StringIO()
+            status = appliance_sync.main(['--config-file', conf] +
+                                         list(args), out=out,
+                                         connection=self.conn)
+            return status, out.getvalue()
+
+        del self.writes[:]
+        status, text = main('--dry-run', '--vo', self.vo)
+        self.assertEqual(0, status, text)
+        self.assertIn('would run 1 actions', text)
+        self.assertIn('register Ubuntu 1', text)
+        self.assertEqual([], self.writes)
+
+        status, text = main()
+        self.assertEqual(0, status, text)
+        subscription = subscriptions.load(subs)[self.vo]
+        image, = self.wait_active(subscription).values()
+        self.assertEqual({PROJECTS[0]: 'accepted', PROJECTS[1]: 'accepted'},
+                         image.members)
+        self.assertEqual((2, ''), main('--vo', 'nope.example.org'))
+
+    def test_openstack_subscription_commands(self):
+        _, sums = self.push()
+        subs = self.write_subscriptions(
+            [{'image_list': self.write_list([self.appliance('Ubuntu',
+                                                            sums)])}])
+        env = {k: v for k, v in os.environ.items()
+               if not k.startswith('OS_')}
+        result = subprocess.run(
+            [sys.executable, '-m', 'openstackclient.shell', 'appliance',
+             'subscription', 'list', '--file', subs, '-f', 'json'],
+            capture_output=True, text=True, env=env, timeout=120)
+        self.assertEqual(0, result.returncode, result.stderr)
+        row, = json.loads(result.stdout)
+        self.assertEqual((self.vo, 'location', 'VO map'),
+                         (row['VO'], row['Mode'], row['Projects']))
+
+        # sync, in process, with the session a logged-in user would have;
+        # without Keystone's catalog, its endpoint is Glance's v2 API.
+        session = ks_session.Session(
+            auth=noauth.NoAuth(endpoint=self.glance.url + '/v2'),
+            additional_headers=self.conn.session.additional_headers)
+        app = types.SimpleNamespace(client_manager=types.SimpleNamespace(
+            session=session, region_name=None,
+            interface='public', appliance=osc_plugin.ApplianceClient({})))
+        command = subscription_cmd.SyncSubscription(app, None)
+        args = command.get_parser('sync').parse_args(
+            ['--file', subs, '--vo', self.vo])
+        # Keystone is not running: the projects come from the file.
+        with open(subs) as f:
+            data = yaml.safe_load(f)
+        data['vos'][self.vo]['projects'] = [PROJECTS[1]]
+        with open(subs, 'w') as f:
+            yaml.safe_dump(data, f)
+        columns, rows = command.take_action(args)
+        self.assertEqual(
+            [(self.vo, 'register', 'Ubuntu 1', 'done')],
+            [(r[0], r[1], r[2], r[4]) for r in rows])
+        columns, rows = command.take_action(args)
+        self.assertEqual([], rows)
+
+    def test_content_not_matching_its_endorsement_never_serves(self):
+        data, sums = self.push()
+        _, other = self.push()
+        # The list endorses other content than the blob it points to.
+        forged = self.appliance('Ubuntu', sums)
+        forged.sha512 = other.sha512
+        path = self.write_list([forged])
+        subscription = self.subscription([{'image_list': path}])
+        self.assertSynced(self.sync(subscription))
+        deadline = time.monotonic() + TASK_TIMEOUT
+        while True:
+            image, = self.images(subscription).values()
+            tasks = self.conn.session.get('%s/v2/images/%s/tasks' % (
+                self.glance.url, image.id)).json()['tasks']
+            if tasks and tasks[0]['status'] == 'failure':
+                break
+            self.assertLess(time.monotonic(), deadline, tasks)
+            time.sleep(0.3)
+        self.assertEqual('queued', self.catalog.image(image.id)['status'])
+        # The next run starts the registration afresh (and Glance refuses
+        # it again); nothing is ever served.
+        report = self.sync(subscription)
+        self.assertEqual(['delete', 'register'],
+                         [a.kind for a in report.planned])
+
+        imported = self.subscription([{'image_list': path}], mode='import',
+                                     store='local')
+        imported.tag += '-import'
+        report = self.sync(imported)
+        (action, error), = report.failed
+        self.assertEqual('register', action.kind)
+        self.assertIn('sha512', error)
+        self.assertEqual({}, self.images(imported))
