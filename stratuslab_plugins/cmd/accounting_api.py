@@ -27,11 +27,18 @@ class _ThreadingServer(socketserver.ThreadingMixIn,
     daemon_threads = True
 
 
+class _LoggingHandler(simple_server.WSGIRequestHandler):
+    # The access log goes to the service's log, not to stderr.
+    def log_message(self, format, *args):
+        LOG.info('%s %s', self.address_string(), format % args)
+
+
 def make_server(conf, application):
     """Return a bound (not yet serving) WSGI server for ``application``."""
     return simple_server.make_server(
         conf.accounting_api.bind_host, conf.accounting_api.bind_port,
-        application, server_class=_ThreadingServer)
+        application, server_class=_ThreadingServer,
+        handler_class=_LoggingHandler)
 
 
 def main(argv=None):

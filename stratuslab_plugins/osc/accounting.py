@@ -21,6 +21,13 @@ The site settings come from the accounting's configuration file when
 otherwise from the option defaults; the project-to-VO map from Keystone
 (``[grid] vo_project_property``) and the mapping file it names.
 
+When the usage API (``stratuslab-accounting-api``) is configured with
+``--os-accounting-api-url`` (or ``OS_ACCOUNTING_API_URL``; the value
+``catalog`` finds it in the Keystone catalog as service type
+``accounting``), both commands read it instead: the ledger's exact usage,
+within what the API's policy lets the caller see, and ``record list``
+shows each instance's send state.
+
 This module is also the OSC plugin of those commands (entry point
 ``openstack.cli.extension``: ``accounting``; commands in
 ``openstack.accounting.v1``).
@@ -33,6 +40,7 @@ from osc_lib import exceptions as osc_exceptions
 from osc_lib import utils
 from oslo_config import cfg
 
+from stratuslab_plugins.accounting.api import client as api_client
 from stratuslab_plugins.accounting import exceptions
 from stratuslab_plugins.accounting import identity
 from stratuslab_plugins.accounting import loading
@@ -62,10 +70,22 @@ class AccountingClient:
     :param config_file: an accounting configuration file, or None.
     """
 
-    def __init__(self, session, region_name=None, config_file=None):
+    def __init__(self, session, region_name=None, config_file=None,
+                 api_url=None):
         self.session = session
         self.region_name = region_name
         self.config_file = config_file
+        # -- usage API (issue 10): set when the commands read the API.
+        self.api_url = api_url
+
+    def usage_api(self):
+        """Return the usage API client, or None to extract live."""
+        if not self.api_url:
+            return None
+        return api_client.UsageClient(
+            self.session,
+            endpoint=None if self.api_url == 'catalog' else self.api_url,
+            region_name=self.region_name)
 
     def conf(self):
         conf = cfg.ConfigOpts()
@@ -83,7 +103,8 @@ def make_client(instance):
     config = getattr(options, 'config', None) or {}
     return AccountingClient(instance.session,
                             region_name=instance.region_name,
-                            config_file=config.get('accounting_config_file'))
+                            config_file=config.get('accounting_config_file'),
+                            api_url=config.get('accounting_api_url'))
 
 
 def build_option_parser(parser):
@@ -99,6 +120,13 @@ def build_option_parser(parser):
         help='The stratuslab-accounting configuration file whose [grid] '
              'and [accounting] options (site name, VO property, mapping '
              'file) the commands use (Env: OS_ACCOUNTING_CONFIG_FILE)')
+    # -- usage API (issue 10)
+    parser.add_argument(
+        '--os-accounting-api-url', metavar='<url>|catalog',
+        default=utils.env('OS_ACCOUNTING_API_URL'),
+        help='Read usage and records from stratuslab-accounting-api at '
+             'this URL ("catalog": the catalog\'s accounting service) '
+             'instead of extracting them live (Env: OS_ACCOUNTING_API_URL)')
     return parser
 
 
@@ -184,10 +212,38 @@ class _AccountingCommand(command.Lister):
             raise osc_exceptions.CommandError(str(exc))
 
 
+# -- usage API (issue 10) ---------------------------------------------
+
+_API_RECORD_COLUMNS = ('uuid', 'name', 'project_id', 'vo', 'status',
+                       'started_at', 'ended_at', 'wall_hours', 'cpu_hours',
+                       'send_state')
+
+
+def _from_api(call, **kwargs):
+    try:
+        return call(**kwargs)
+    except exceptions.AccountingError as exc:
+        raise osc_exceptions.CommandError(str(exc))
+
+
+def _iso(value):
+    return value.isoformat() if value else None
+
+
 class ListRecord(_AccountingCommand):
     """List the accounting records the cloud's usage gives now."""
 
     def take_action(self, parsed_args):
+        api = self.app.client_manager.accounting.usage_api()
+        if api is not None:
+            since, until = self.window(parsed_args)
+            body = _from_api(api.records, since=_iso(since),
+                             until=_iso(until))
+            return _API_RECORD_COLUMNS, [
+                tuple(r.get(c) for c in _API_RECORD_COLUMNS)
+                for r in body['records']
+                if not parsed_args.projects
+                or r['project_id'] in parsed_args.projects]
         rows = []
         for record in self.records(parsed_args):
             if record.kind != 'cloud':
@@ -209,6 +265,16 @@ class ShowUsage(_AccountingCommand):
 
     def take_action(self, parsed_args):
         since, until = self.window(parsed_args)
+        api = self.app.client_manager.accounting.usage_api()
+        if api is not None:
+            body = _from_api(api.usage, since=_iso(since), until=_iso(until),
+                             step='month', by=parsed_args.by)
+            return (('VO' if parsed_args.by == 'vo' else 'Project',
+                     'Wall hours', 'CPU hours'),
+                    [(s['key'],
+                      round(sum(p['wall_hours'] for p in s['points']), 2),
+                      round(sum(p['cpu_hours'] for p in s['points']), 2))
+                     for s in body['series']])
         rows = summary.summarise(self.records(parsed_args), parsed_args.by,
                                  since, until)
         columns = ('VO' if parsed_args.by == 'vo' else 'Project', 'Servers',

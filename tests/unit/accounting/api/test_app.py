@@ -43,7 +43,8 @@ def event(uuid, event_type, when, project, vcpus=2):
         launched_at=when if event_type == 'instance.create.end' else None)
 
 
-class UsageAPITest(testtools.TestCase):
+class APITestBase(testtools.TestCase):
+    """A real ledger with three VMs, the API over it, tokens to call it."""
 
     def setUp(self):
         super().setUp()
@@ -88,6 +89,9 @@ class UsageAPITest(testtools.TestCase):
             request.headers['X-Auth-Token'] = token
         response = request.get_response(self.app)
         return response.status_int, response.json_body
+
+
+class UsageAPITest(APITestBase):
 
     def series(self, token, query='since=2026-11-01&until=2026-11-03'):
         status, body = self.get('/v1/usage?' + query, token)
