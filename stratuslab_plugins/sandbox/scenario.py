@@ -70,9 +70,9 @@ def placement_reasons():
 
 
 def _grid_reasons(lines):
-    """Keep the lines that explain a decision in grid terms."""
-    keep = ('Grid', 'grid_', 'returned', 'VO', 'downtime', 'partition')
-    return [line for line in lines if any(word in line for word in keep)]
+    """Keep the grid filters' refusals: which filter refused which hosts."""
+    return [line.split(' for GridRequest')[0] for line in lines
+            if 'Grid' in line and ' refused ' in line]
 
 
 class Scenario(object):

@@ -16,10 +16,14 @@ so what let the instance onto its host still holds; a host that entered a
 downtime since then must not refuse a rebuild of an instance it runs.
 """
 
+import logging
+
 from nova.scheduler import filters
 from nova.scheduler import utils as scheduler_utils
 
 from stratuslab_plugins.scheduler import site
+
+LOG = logging.getLogger(__name__)
 
 
 class GridFilter(filters.BaseHostFilter):
@@ -51,8 +55,22 @@ class GridFilter(filters.BaseHostFilter):
         prepared = self.prepare(spec_obj)
         if self.passes_all(prepared):
             return list(filter_obj_list)
-        return [host for host in filter_obj_list
+        kept = [host for host in filter_obj_list
                 if self.passes(host, prepared)]
+        if LOG.isEnabledFor(logging.DEBUG):
+            self._log_refusals(filter_obj_list, kept, spec_obj)
+        return kept
+
+    def _log_refusals(self, hosts, kept, spec_obj):
+        # Nova logs how many hosts a filter kept; an operator asking "why
+        # not that host?" needs the names and the request's grid side, so
+        # debug logging gives them (and pays for them only then).
+        kept_ids = {id(host) for host in kept}
+        refused = [host.host for host in hosts if id(host) not in kept_ids]
+        if refused:
+            LOG.debug('%s refused %s for %s', self.__class__.__name__,
+                      ', '.join(sorted(refused)),
+                      self.site.grid_request(spec_obj))
 
     def host_passes(self, host_state, spec_obj):
         return self.passes(host_state, self.prepare(spec_obj))

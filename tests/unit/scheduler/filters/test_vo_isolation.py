@@ -1,5 +1,9 @@
 """GridVOIsolationFilter on Nova's FakeHostState."""
 
+import logging
+
+import fixtures
+
 from stratuslab_plugins.scheduler.filters import vo_isolation
 from tests.unit.scheduler import grid_fakes as gf
 
@@ -25,6 +29,21 @@ class TestGridVOIsolationFilter(gf.SchedulerTestCase):
                          self.run_filter(gf.spec('p-atlas')))
         self.assertEqual(['both', 'open'],
                          self.run_filter(gf.spec('p-cms')))
+
+    def test_debug_log_names_the_refused_hosts(self):
+        log = self.useFixture(fixtures.FakeLogger(
+            name='stratuslab_plugins.scheduler.filters.base',
+            level=logging.DEBUG))
+        self.run_filter(gf.spec('p-cms'))
+        self.assertIn('GridVOIsolationFilter refused atlas1, nobody for '
+                      'GridRequest(vo=\'cms\'', log.output)
+
+    def test_no_refusal_log_without_debug(self):
+        log = self.useFixture(fixtures.FakeLogger(
+            name='stratuslab_plugins.scheduler.filters.base',
+            level=logging.INFO))
+        self.run_filter(gf.spec('p-cms'))
+        self.assertEqual('', log.output)
 
     def test_flavor_then_hint_win(self):
         self.assertEqual(['both', 'open'], self.run_filter(
