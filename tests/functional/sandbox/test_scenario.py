@@ -39,6 +39,12 @@ class TestSandboxScenario(runner.SandboxNovaCase):
         self.assertIn(hosts['biomed-preemptible'],
                       ('biomed-wn1', 'biomed-wn2'))
 
+        why = {p['server']: p['why'] for p in report['placements']}
+        self.assertIn('GridDowntimeFilter refused atlas-wn2',
+                      why['atlas-simulation-1'])
+        self.assertIn('GridPartitionFilter refused biomed-wn2',
+                      why['biomed-analysis'])
+
         appliance = report['appliance']
         self.assertTrue(all(v['trusted'] for v in appliance['verdicts']))
         image = site.appliance_image()
