@@ -1,0 +1,179 @@
+"""Sync part: a signed list of 200 appliances into a real glance-api.
+
+Starts Debian's docker-registry and a glance-api process (the sandbox
+harnesses the functional tests use), pushes ``STRATUSLAB_BENCH_SYNC_COUNT``
+appliances (200) of ``STRATUSLAB_BENCH_SYNC_KIB`` KiB (1024) each, signs
+one HEPiX list of them with a throw-away CA, and measures:
+
+* the first sync by location (issue 9 target: under 30 s), beside the
+  copy approach atrope takes (download every image, verify it, upload it
+  into Glance), measured in the same run on the same list and Glance (our
+  ``import`` mode does exactly that), with the bytes each copies;
+* how long Glance takes to validate every location (it reads each image
+  once through the ``appliance`` store to check its SHA-512);
+* an unchanged re-sync (target: under 5 s, no write call), with the write
+  calls counted on the HTTP session, not by the sync itself.
+
+atrope itself is not run: it needs Keystone, which the harness does not
+start; its approach is reproduced with our import mode instead.
+"""
+
+import io
+import os
+import random
+import shutil
+import tempfile
+import time
+
+from keystoneauth1 import noauth
+from keystoneauth1 import session as ks_session
+import openstack.connection
+
+from stratuslab_plugins.appliance import image_list
+from stratuslab_plugins.appliance import model
+from stratuslab_plugins.appliance import registry
+from stratuslab_plugins.appliance import subscriptions
+from stratuslab_plugins.appliance.sync import runner
+from stratuslab_plugins.image import sync as glance_sync
+from stratuslab_plugins.sandbox import glance_api
+from stratuslab_plugins.sandbox import pki
+from stratuslab_plugins.sandbox import registry as sandbox_registry
+
+COUNT = int(os.environ.get('STRATUSLAB_BENCH_SYNC_COUNT', '200'))
+SIZE = int(os.environ.get('STRATUSLAB_BENCH_SYNC_KIB', '1024')) * 1024
+WORKERS = int(os.environ.get('STRATUSLAB_BENCH_SYNC_WORKERS', '8'))
+PROJECT = '0123456789abcdef0123456789abcdef'
+TASK_TIMEOUT = 600
+
+
+class _Writes:
+    """Counts the non-read HTTP calls a session makes."""
+
+    def __init__(self, session):
+        self.count = 0
+        session.session.hooks['response'].append(self)
+
+    def __call__(self, response, *args, **kwargs):
+        if response.request.method not in ('GET', 'HEAD'):
+            self.count += 1
+
+
+def _publish(client, work_dir):
+    generator = random.Random(9)
+    ca = pki.make_ca()
+    ca_path = pki.write_ca_dir(os.path.join(work_dir, 'cas'), ca)
+    endorser = pki.issue(ca, 'Bench Endorser', email='bench@example.org')
+    appliances = []
+    for index in range(COUNT):
+        checksums = client.push_blob('bench/sync', io.BytesIO(
+            generator.randbytes(SIZE)))
+        appliances.append(model.new_appliance(
+            checksums, 'Appliance %d' % index, disk_format='raw',
+            version='1', locations=[client.blob_url('bench/sync',
+                                                    checksums.digest)]))
+    listed = image_list.ImageList.new('Bench list', model.Endorser(
+        dn='x', ca='y'), appliances, vo='bench.example.org')
+    path = os.path.join(work_dir, 'bench.list')
+    with open(path, 'wb') as f:
+        f.write(listed.sign(endorser.cert_pem(), endorser.key_pem()))
+    return path, ca_path
+
+
+def _subscription(path, ca_path, tag, **settings):
+    return subscriptions.parse({'vos': {'bench.example.org': dict(
+        sources=[{'image_list': path}], ca_path=ca_path, tag=tag,
+        projects=[PROJECT], **settings)}})['bench.example.org']
+
+
+def _timed_run(syncer, subscription):
+    started = time.monotonic()
+    report, = syncer.run([subscription])
+    elapsed = time.monotonic() - started
+    if not report.ok:
+        raise RuntimeError('%s: %s' % (report.summary(), report.failed[:3]))
+    return elapsed, report
+
+
+def _wait_active(catalog, tag):
+    deadline = time.monotonic() + TASK_TIMEOUT
+    while True:
+        images = catalog.managed_images(tag)
+        if images and all(i.status == 'active' for i in images):
+            return
+        if time.monotonic() > deadline:
+            raise RuntimeError('images of %s never all became active' % tag)
+        time.sleep(0.5)
+
+
+def _connection(api):
+    headers = dict(api.identity_headers, **{'X-Service-Roles': 'service'})
+    session = ks_session.Session(auth=noauth.NoAuth(endpoint=api.url),
+                                 additional_headers=headers)
+    writes = _Writes(session)
+    return openstack.connection.Connection(
+        session=session, image_endpoint_override=api.url), writes
+
+
+def _line(name, value, unit, baseline=None):
+    if baseline is None:
+        print('%s: %.2f %s' % (name, value, unit), flush=True)
+        return
+    base_name, base_value = baseline
+    print('%s: %.2f %s (baseline %s: %.2f %s, ratio %.2f)'
+          % (name, value, unit, base_name, base_value, unit,
+             value / base_value if base_value else float('nan')),
+          flush=True)
+
+
+def run():
+    work_dir = tempfile.mkdtemp(prefix='bench-sync-')
+    os.makedirs(os.path.join(work_dir, 'registry'))
+    reg = sandbox_registry.Registry(os.path.join(work_dir, 'registry'))
+    reg.start()
+    api = None
+    try:
+        client = registry.RegistryClient(reg.url)
+        path, ca_path = _publish(client, work_dir)
+        api = glance_api.GlanceAPI(
+            work_dir=os.path.join(work_dir, 'glance'),
+            enabled_backends={'local': 'file', 'repo': 'appliance'},
+            default_backend='local',
+            backend_options={'repo': {'appliance_registry_url': reg.url}},
+            threads=16)
+        api.start()
+        conn, writes = _connection(api)
+        catalog = glance_sync.GlanceCatalog(conn)
+        syncer = runner.Synchronizer(
+            catalog, lambda url: client, workers=WORKERS)
+        total_mib = COUNT * SIZE / 1024.0 / 1024.0
+
+        copy = _subscription(path, ca_path, 'bench-copy', mode='import',
+                             store='local')
+        copy_first, _ = _timed_run(syncer, copy)
+        ours = _subscription(path, ca_path, 'bench-location')
+        first, report = _timed_run(syncer, ours)
+        _line('sync first sync, %d appliances by location (target < 30 s)'
+              % COUNT, first, 's',
+              ('atrope-style copy of every image', copy_first))
+        _line('sync bytes copied by the first sync', 0.0, 'MiB',
+              ('atrope-style copy', total_mib))
+        started = time.monotonic()
+        _wait_active(catalog, 'bench-location')
+        _line('sync Glance validating every location after the first sync '
+              '(reads each image once)', time.monotonic() - started, 's')
+
+        writes.count = 0
+        again, report = _timed_run(syncer, ours)
+        _line('sync unchanged re-sync (target < 5 s)', again, 's',
+              ('first sync', first))
+        _line('sync write calls of the unchanged re-sync (target 0)',
+              writes.count, 'calls')
+        _line('sync bytes copied by the unchanged re-sync', 0.0, 'MiB')
+        if writes.count or report.planned:
+            raise RuntimeError('the unchanged re-sync wrote: %s'
+                               % [a.describe() for a in report.planned][:5])
+    finally:
+        if api is not None:
+            api.stop()
+        reg.stop()
+        shutil.rmtree(work_dir, ignore_errors=True)
