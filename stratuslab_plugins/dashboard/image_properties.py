@@ -1,29 +1,31 @@
 """The Glance image properties the Appliances panel reads, in one place.
 
-The appliance sync (``stratuslab_plugins.appliance.sync``) tags the images
-it manages and writes the properties EGI's tools expect (the names atrope
-sets, see ``shared/reference/appliances.md``) and the appliance model's
-own annotations (``stratuslab_plugins.appliance.model.ANNOTATION_PREFIX``),
-which carry the endorsement, expiry and deprecation. The panel reads the
-latter first and falls back to the image-list entry atrope stores as JSON.
+They are the appliance sync's (``stratuslab_plugins.appliance.sync.plan``
+writes them on every image it registers): atrope's names, which EGI's
+tools read, and the sync's own ``stratuslab_*`` ones for the VO,
+endorser, expiry and retirement. Imported from there, never retyped, so a
+rename in the sync reaches the panel. The HEPiX entry the sync keeps as
+JSON (``APPLIANCE_ATTRIBUTES``) is the fallback for images synced by an
+older tool (atrope) that set only atrope's names.
 """
 
-from stratuslab_plugins.appliance import model
+from stratuslab_plugins.appliance import subscriptions
+from stratuslab_plugins.appliance.sync import plan
 
-# atrope's names (EGI's current sync tool).
-APPDB_ID = 'appdb_id'
-IMAGE_HASH = 'image_hash'
-MARKETPLACE_URI = 'vmcatcher_event_ad_mpuri'
-APPLIANCE_ATTRIBUTES = 'APPLIANCE_ATTRIBUTES'
-IMAGE_LIST = 'image_list'
+#: The tag the sync puts on the images it manages (a subscription's
+#: ``tag`` default).
+DEFAULT_TAG = subscriptions.DEFAULT_TAG
 
-# The appliance model's annotations, as the sync copies them.
-IDENTIFIER = model.ANNOTATION_PREFIX + 'identifier'
-ENDORSER_DN = model.ANNOTATION_PREFIX + 'endorser.dn'
-ENDORSER_EMAIL = model.ANNOTATION_PREFIX + 'endorser.email'
-EXPIRES = model.ANNOTATION_PREFIX + 'expires'
-DEPRECATED = model.ANNOTATION_PREFIX + 'deprecated'
-VOS = model.ANNOTATION_PREFIX + 'vos'
+APPDB_ID = plan.APPDB_ID
+IMAGE_HASH = plan.IMAGE_HASH
+MARKETPLACE_URI = plan.MPURI
+APPLIANCE_ATTRIBUTES = plan.ATTRIBUTES
+IDENTIFIER = plan.IDENTIFIER
+VO = plan.VO
+ENDORSER_DN = plan.ENDORSER
+EXPIRES = plan.EXPIRES
+RETIRED_AT = plan.RETIRED_AT
+RETIRED_REASON = plan.RETIRED_REASON
 
 # Keys of the HEPiX image-list entry in APPLIANCE_ATTRIBUTES.
 ENTRY_EXPIRES = 'dc:date:expires'

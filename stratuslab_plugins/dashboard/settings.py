@@ -13,10 +13,12 @@
 
 from django.conf import settings
 
+from stratuslab_plugins.dashboard import image_properties
+
 DEFAULTS = {
     'STRATUSLAB_ACCOUNTING_API_URL': None,
     'STRATUSLAB_VO_PROJECT_PROPERTY': 'egi.VO',
-    'STRATUSLAB_APPLIANCE_TAG': 'stratuslab-sync',
+    'STRATUSLAB_APPLIANCE_TAG': image_properties.DEFAULT_TAG,
 }
 
 

@@ -59,15 +59,15 @@ class ApplianceRow:
         if raw_expiry and self.expires is None:
             problem = 'expiry %r is not an ISO 8601 time' % (raw_expiry,)
         self.expired = bool(self.expires and self.expires <= now)
-        self.deprecated = properties.get(props.DEPRECATED)
-        vos = properties.get(props.VOS)
-        self.vos = ([v.strip() for v in vos.split(',') if v.strip()]
-                    if vos else None)
+        # The sync retires (hides and deactivates) an appliance its
+        # source no longer offers or a new version replaces, and says why.
+        self.deprecated = properties.get(props.RETIRED_REASON)
+        self.vo = properties.get(props.VO)
         self.problem = problem
 
     def offered_to(self, vo):
-        """True unless the image names VOs and ``vo`` is not one."""
-        return self.vos is None or vo in self.vos
+        """True unless the image was synced for another VO."""
+        return self.vo is None or self.vo == vo
 
 
 def rows_for(images, vo, now=None):

@@ -33,7 +33,8 @@ class AppliancesTable(tables.DataTable):
     endorser = tables.Column('endorser', verbose_name=_('Endorser'),
                              empty_value='-')
     expires = tables.Column(_expiry, verbose_name=_('Expires'))
-    deprecated = tables.Column('deprecated', verbose_name=_('Deprecated'),
+    deprecated = tables.Column('deprecated',
+                               verbose_name=_('Deprecated (retired)'),
                                empty_value='-')
     status = tables.Column('status', verbose_name=_('Status'))
     problem = tables.Column('problem', verbose_name=_('Problem'),

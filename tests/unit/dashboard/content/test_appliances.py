@@ -38,12 +38,12 @@ class AppliancesViewTest(test.TestCase):
         self.mock_image_list_detailed.return_value = ([
             image('i-1', 'CentOS 9', **{
                 props.APPDB_ID: '1234', props.ENDORSER_DN: '/CN=Endorser',
-                props.EXPIRES: '2099-01-01T00:00:00Z', props.VOS: 'atlas'}),
+                props.EXPIRES: '2099-01-01T00:00:00Z', props.VO: 'atlas'}),
             image('i-2', 'Old Ubuntu', **{
                 props.APPLIANCE_ATTRIBUTES: json.dumps(
                     {'dc:date:expires': '2001-01-01T00:00:00Z'}),
-                props.DEPRECATED: 'superseded by 24.04'}),
-            image('i-3', 'CMS only', **{props.VOS: 'cms'}),
+                props.RETIRED_REASON: 'superseded by 24.04'}),
+            image('i-3', 'CMS only', **{props.VO: 'cms'}),
         ], False, False)
 
         res = self.client.get(INDEX_URL)
