@@ -20,7 +20,6 @@ through ``/proc/self/clear_refs``) minus its RSS before the operation.
 
 import contextlib
 import hashlib
-import importlib.util
 import os
 import random
 import shutil
@@ -35,6 +34,7 @@ from oslo_config import cfg
 import requests
 
 from stratuslab_plugins.appliance import registry
+from stratuslab_plugins.sandbox import registry as sandbox_registry
 
 MiB = 1024 * 1024
 SIZE_MIB = int(os.environ.get('STRATUSLAB_BENCH_STORE_MIB', '1024'))
@@ -42,20 +42,6 @@ ROUNDS = int(os.environ.get('STRATUSLAB_BENCH_STORE_ROUNDS', '2'))
 REPOSITORY = 'bench/store'
 TARGET_RATIO = 0.80
 RSS_LIMIT_MIB = 64
-_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
-    os.path.abspath(__file__))))
-
-
-def _registry_fixture_module():
-    # The test fixture is loaded from its file: importing it as
-    # tests.functional.registry_fixture would run tests/functional/
-    # __init__.py, which applies Nova's eventlet monkey patching and would
-    # turn this process's hashing threads into green threads.
-    path = os.path.join(_ROOT, 'tests', 'functional', 'registry_fixture.py')
-    spec = importlib.util.spec_from_file_location('_bench_registry', path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def _write_data(path, size):
@@ -175,11 +161,10 @@ def _line(name, value, unit, base_name, base, base_unit=None):
 
 def run():
     size = SIZE_MIB * MiB
-    registry_module = _registry_fixture_module()
     workdir = tempfile.mkdtemp(prefix='bench-store-')
-    server = registry_module.RegistryFixture()
+    server = sandbox_registry.Registry(os.path.join(workdir, 'registry'))
     try:
-        server.setUp()
+        server.start()
         path = os.path.join(workdir, 'data')
         digest = _write_data(path, size)
         conf = _configure_stores(server.url,
@@ -239,7 +224,7 @@ def run():
         print('targets: add and get ratio >= %.2f, RSS ratio < 1.00'
               % TARGET_RATIO, flush=True)
     finally:
-        server.cleanUp()
+        server.stop()
         shutil.rmtree(workdir, ignore_errors=True)
 
 

@@ -23,6 +23,7 @@ from stratuslab_plugins.appliance import exceptions as appliance_exceptions
 from stratuslab_plugins.appliance import model
 from stratuslab_plugins.appliance import registry
 from stratuslab_plugins.image import appliance
+from stratuslab_plugins.sandbox import registry as sandbox_registry
 from tests.functional.appliance import flaky_proxy
 from tests.functional.image import store_base
 from tests.functional import registry_fixture
@@ -33,13 +34,16 @@ QCOW2_HEADER = (b'QFI\xfb' + (3).to_bytes(4, 'big') + bytes(16)
                 + (16).to_bytes(4, 'big') + (64 * MiB).to_bytes(8, 'big'))
 
 
-class NoDeleteRegistry(registry_fixture.RegistryFixture):
+class NoDeleteRegistry(fixtures.Fixture):
     """A real registry whose operator left deletes disabled."""
 
-    def _config(self):
-        config = super()._config()
-        config['storage']['delete'] = {'enabled': False}
-        return config
+    def _setUp(self):
+        self.registry = sandbox_registry.Registry(
+            self.useFixture(fixtures.TempDir()).path,
+            extra_config={'storage': {'delete': {'enabled': False}}})
+        self.addCleanup(self.registry.stop)
+        self.registry.start()
+        self.url = self.registry.url
 
 
 class ApplianceStoreTest(store_base.StoreTestCase):
