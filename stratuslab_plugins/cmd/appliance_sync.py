@@ -136,7 +136,8 @@ def run(conf, out, connection=None):
     clients = RegistryClients(conf)
     try:
         syncer = runner.Synchronizer(
-            glance_sync.GlanceCatalog(connection or connect(conf)), clients,
+            glance_sync.GlanceCatalog(connection or connect(conf),
+                                      workers=conf.sync.workers), clients,
             vo_map=vos, dry_run=conf.dry_run, workers=conf.sync.workers)
         reports = syncer.run(chosen)
     finally:
