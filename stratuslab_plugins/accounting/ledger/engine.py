@@ -8,8 +8,12 @@ transaction with ``BEGIN IMMEDIATE`` makes a writer wait for the lock
 MariaDB and PostgreSQL need none of this and get a plain engine.
 """
 
+import alembic.command
+import alembic.config
 import sqlalchemy
 from sqlalchemy import event
+
+from stratuslab_plugins.accounting import exceptions
 
 #: Seconds a SQLite writer waits for another writer's lock.
 SQLITE_BUSY_TIMEOUT = 30
@@ -43,3 +47,43 @@ def create_engine(url):
     if engine.dialect.name == 'sqlite':
         _configure_sqlite(engine)
     return engine
+
+
+def migrate(engine, script_location, what):
+    """Bring one set of ledger tables to its newest schema with Alembic.
+
+    The state tables and the usage tables each keep their own migrations
+    and version table, so either can change without the other; both run
+    through here, on the ledger's own engine (with its SQLite locking).
+    Safe at every start: Alembic does nothing when the schema is current.
+
+    :param script_location: the tables' Alembic directory.
+    :param what: the tables, as an operator would name them in an error.
+    """
+    config = alembic.config.Config()
+    config.set_main_option('script_location', script_location)
+    try:
+        with engine.begin() as connection:
+            config.attributes['connection'] = connection
+            alembic.command.upgrade(config, 'head')
+    except sqlalchemy.exc.SQLAlchemyError as exc:
+        raise exceptions.LedgerError(
+            'cannot bring the %s of the accounting ledger %s up to date: %s.'
+            ' Check [accounting] ledger_connection, that the database is '
+            'reachable and that its user may create tables.'
+            % (what, engine.url.render_as_string(hide_password=True), exc))
+
+
+def run_migrations(context, metadata, version_table):
+    """The body of a migrations directory's ``env.py``.
+
+    :func:`migrate` hands the open connection over in the Alembic
+    config's attributes; SQLite alters tables by copying them, hence
+    batch mode.
+    """
+    context.configure(connection=context.config.attributes['connection'],
+                      target_metadata=metadata,
+                      version_table=version_table,
+                      render_as_batch=True)
+    with context.begin_transaction():
+        context.run_migrations()

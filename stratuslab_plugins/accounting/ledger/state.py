@@ -28,8 +28,6 @@ theirs), and brought up to date when a :class:`StateLedger` opens::
 import datetime
 import os
 
-import alembic.command
-import alembic.config
 import sqlalchemy as sa
 
 from stratuslab_plugins.accounting import exceptions
@@ -64,21 +62,8 @@ runs = sa.Table(
 
 
 def upgrade(engine):
-    """Bring the state tables of ``engine``'s database to the current schema.
-
-    Safe at every start: Alembic does nothing when the database is current.
-    """
-    config = alembic.config.Config()
-    config.set_main_option('script_location', MIGRATIONS)
-    try:
-        with engine.begin() as connection:
-            config.attributes['connection'] = connection
-            alembic.command.upgrade(config, 'head')
-    except sa.exc.SQLAlchemyError as exc:
-        raise exceptions.LedgerError(
-            'cannot open the accounting ledger %s: %s. Check [accounting]'
-            ' ledger_connection and that the database is writable.'
-            % (engine.url.render_as_string(hide_password=True), exc))
+    """Bring the extraction-state tables to the current schema."""
+    engine_mod.migrate(engine, MIGRATIONS, 'extraction-state tables')
 
 
 def to_epoch(value):

@@ -36,8 +36,6 @@ import datetime
 import os
 import threading
 
-import alembic.command
-import alembic.config
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects import sqlite
@@ -156,22 +154,8 @@ def from_us(value):
 
 
 def upgrade(engine):
-    """Bring the usage tables of ``engine``'s database to the current schema.
-
-    Safe to run at every start: Alembic does nothing when the database is
-    current.
-    """
-    config = alembic.config.Config()
-    config.set_main_option('script_location', MIGRATIONS)
-    try:
-        with engine.begin() as connection:
-            config.attributes['connection'] = connection
-            alembic.command.upgrade(config, 'head')
-    except sa.exc.SQLAlchemyError as exc:
-        raise exceptions.LedgerError(
-            'cannot migrate the usage ledger at %s: %s. Check the '
-            'connection URL and that the user may create tables.'
-            % (engine.url.render_as_string(hide_password=True), exc))
+    """Bring the usage tables to the current schema."""
+    engine_mod.migrate(engine, MIGRATIONS, 'usage tables')
 
 
 def _chunks(values):

@@ -7,13 +7,7 @@ the ledger's engine, with its SQLite locking, is the one that migrates.
 
 from alembic import context
 
+from stratuslab_plugins.accounting.ledger import engine
 from stratuslab_plugins.accounting.ledger import state
 
-connection = context.config.attributes['connection']
-context.configure(connection=connection,
-                  target_metadata=state.metadata,
-                  version_table=state.VERSION_TABLE,
-                  # SQLite alters tables by copying them: batch mode.
-                  render_as_batch=True)
-with context.begin_transaction():
-    context.run_migrations()
+engine.run_migrations(context, state.metadata, state.VERSION_TABLE)
