@@ -7,8 +7,9 @@ the cloud it reads (keystoneauth1's own options); ``[accounting_ssm]`` and
 name and the project-to-VO map come from ``[grid]``.
 """
 
-from keystoneauth1 import loading as ks_loading
 from oslo_config import cfg
+
+from stratuslab_plugins.conf import keystone
 
 GROUP = 'accounting'
 KEYSTONE_GROUP = 'accounting_keystone'
@@ -322,31 +323,17 @@ the roles listed in the README ("EGI accounting": least privilege), e.g.
 _ADAPTER_OPTS = ('region_name', 'interface', 'valid_interfaces')
 
 
-def _keystone_opts():
-    adapter = [opt for opt in ks_loading.get_adapter_conf_options(
-        include_deprecated=False) if opt.dest in _ADAPTER_OPTS]
-    return (ks_loading.get_auth_common_conf_options()
-            + ks_loading.get_session_conf_options()
-            + adapter)
-
-
 def register_opts(conf):
     """Register this area's options on ``conf``."""
     conf.register_opts(accounting_opts, group=GROUP)
     conf.register_opts(ssm_opts, group=SSM_GROUP)
     conf.register_opts(json_opts, group=JSON_GROUP)
-    conf.register_group(cfg.OptGroup(KEYSTONE_GROUP,
-                                     help=KEYSTONE_GROUP_HELP))
-    ks_loading.register_auth_conf_options(conf, KEYSTONE_GROUP)
-    ks_loading.register_session_conf_options(conf, KEYSTONE_GROUP)
-    conf.register_opts(
-        [opt for opt in ks_loading.get_adapter_conf_options(
-            include_deprecated=False) if opt.dest in _ADAPTER_OPTS],
-        group=KEYSTONE_GROUP)
+    keystone.register_group(conf, KEYSTONE_GROUP, KEYSTONE_GROUP_HELP,
+                            only=_ADAPTER_OPTS)
 
 
 def list_opts():
     return [(GROUP, accounting_opts),
             (SSM_GROUP, ssm_opts),
             (JSON_GROUP, json_opts),
-            (KEYSTONE_GROUP, _keystone_opts())]
+            (KEYSTONE_GROUP, keystone.group_opts(only=_ADAPTER_OPTS))]

@@ -5,8 +5,9 @@ read by the scheduler filters and by the accounting alike, so both read
 the same options from the ``[grid]`` group.
 """
 
-from keystoneauth1 import loading as ks_loading
 from oslo_config import cfg
+
+from stratuslab_plugins.conf import keystone
 
 GROUP = 'grid'
 
@@ -101,29 +102,18 @@ Related options:
 ]
 
 
-def _keystone_adapter_opts():
-    # The adapter options default to the identity service, so operators
-    # write only interface/region when they differ from the public one.
-    opts = ks_loading.get_adapter_conf_options(include_deprecated=False)
-    cfg.set_defaults(opts, service_type='identity',
-                     valid_interfaces=['public'], version='3')
-    return opts
+# The adapter options default to the identity service, so operators write
+# only interface/region when they differ from the public one.
+_KEYSTONE_DEFAULTS = {'service_type': 'identity',
+                      'valid_interfaces': ['public'], 'version': '3'}
 
 
 def register_opts(conf):
     conf.register_opts(grid_opts, group=GROUP)
-    conf.register_group(cfg.OptGroup(KEYSTONE_GROUP,
-                                     help=KEYSTONE_GROUP_HELP))
-    ks_loading.register_auth_conf_options(conf, KEYSTONE_GROUP)
-    ks_loading.register_session_conf_options(conf, KEYSTONE_GROUP)
-    conf.register_opts(_keystone_adapter_opts(), group=KEYSTONE_GROUP)
+    keystone.register_group(conf, KEYSTONE_GROUP, KEYSTONE_GROUP_HELP,
+                            _KEYSTONE_DEFAULTS)
 
 
 def list_opts():
-    # The plugin's own options (auth_url, username...) depend on auth_type
-    # and are registered when the plugin loads; the group help shows them.
-    keystone_opts = (
-        ks_loading.get_auth_common_conf_options()
-        + ks_loading.get_session_conf_options()
-        + _keystone_adapter_opts())
-    return [(GROUP, grid_opts), (KEYSTONE_GROUP, keystone_opts)]
+    return [(GROUP, grid_opts),
+            (KEYSTONE_GROUP, keystone.group_opts(_KEYSTONE_DEFAULTS))]
