@@ -8,8 +8,9 @@ reads with the site's credentials is ``[appliance] registry_url``, and
 the project-to-VO map is ``[grid]``'s.
 """
 
-from keystoneauth1 import loading as ks_loading
 from oslo_config import cfg
+
+from stratuslab_plugins.conf import keystone
 
 GROUP = 'sync'
 KEYSTONE_GROUP = 'sync_keystone'
@@ -75,24 +76,17 @@ Related options:
 ]
 
 
-def _keystone_adapter_opts():
-    opts = ks_loading.get_adapter_conf_options(include_deprecated=False)
-    cfg.set_defaults(opts, service_type='image',
-                     valid_interfaces=['public'])
-    return opts
+# Operators write only interface/region when they differ from Glance's
+# public endpoint.
+_ADAPTER_DEFAULTS = {'service_type': 'image', 'valid_interfaces': ['public']}
 
 
 def register_opts(conf):
     conf.register_opts(sync_opts, group=GROUP)
-    conf.register_group(cfg.OptGroup(KEYSTONE_GROUP,
-                                     help=KEYSTONE_GROUP_HELP))
-    ks_loading.register_auth_conf_options(conf, KEYSTONE_GROUP)
-    ks_loading.register_session_conf_options(conf, KEYSTONE_GROUP)
-    conf.register_opts(_keystone_adapter_opts(), group=KEYSTONE_GROUP)
+    keystone.register_group(conf, KEYSTONE_GROUP, KEYSTONE_GROUP_HELP,
+                            defaults=_ADAPTER_DEFAULTS)
 
 
 def list_opts():
-    keystone_opts = (ks_loading.get_auth_common_conf_options()
-                     + ks_loading.get_session_conf_options()
-                     + _keystone_adapter_opts())
-    return [(GROUP, sync_opts), (KEYSTONE_GROUP, keystone_opts)]
+    return [(GROUP, sync_opts),
+            (KEYSTONE_GROUP, keystone.group_opts(_ADAPTER_DEFAULTS))]
