@@ -460,3 +460,38 @@ class SyncTest(testtools.TestCase):
         self.assertEqual('register', action.kind)
         self.assertIn('sha512', error)
         self.assertEqual({}, self.images(imported))
+
+    def test_interrupted_run_resumes_cleanly(self):
+        data, sums = self.push()
+        subscription = self.subscription(
+            [{'image_list': self.write_list([self.appliance('Ubuntu',
+                                                            sums)])}])
+        syncer = runner.Synchronizer(
+            self.catalog, lambda url: registry.RegistryClient(url),
+            vo_map=self.vos, dry_run=True)
+        register, = syncer.run([subscription])[0].planned
+        # A run stopped after creating the image and sharing it once.
+        stopped = self.catalog.create_image(register.args['spec'],
+                                            subscription.tag)
+        self.catalog.add_member(stopped, PROJECTS[0])
+
+        report = self.sync(subscription)
+        self.assertSynced(report)
+        self.assertEqual([('delete', stopped), ('register', None)],
+                         [(a.kind, a.image_id) for a in report.planned])
+        image, = self.wait_active(subscription).values()
+        self.assertEqual({PROJECTS[0]: 'accepted', PROJECTS[1]: 'accepted'},
+                         image.members)
+        self.assertEqual(data, self.download(image.id))
+
+        # A retirement stopped after hiding, before deactivating.
+        self.write_list([])
+        self.catalog.update_image(image.id, {
+            'os_hidden': True, plan.RETIRED_AT: model.format_time(
+                model.now()), plan.RETIRED_REASON: 'left'})
+        report = self.sync(subscription)
+        self.assertEqual([('deactivate', image.id)],
+                         [(a.kind, a.image_id) for a in report.planned])
+        self.assertEqual('deactivated',
+                         self.catalog.image(image.id)['status'])
+        self.assertEqual([], self.sync(subscription).planned)
