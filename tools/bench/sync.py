@@ -34,6 +34,7 @@ import time
 from keystoneauth1 import noauth
 from keystoneauth1 import session as ks_session
 import openstack.connection
+import psutil
 
 from stratuslab_plugins.appliance import image_list
 from stratuslab_plugins.appliance import model
@@ -91,13 +92,33 @@ def _subscription(path, ca_path, tag, **settings):
         projects=[PROJECT], **settings)}})['bench.example.org']
 
 
-def _timed_run(syncer, subscription):
+def _cpu(process):
+    times = process.cpu_times()
+    return times.user + times.system
+
+
+def _glance_process():
+    """The glance-api server: the child of this process running it."""
+    for child in psutil.Process().children(recursive=True):
+        if any('glance_api' in part for part in child.cmdline()):
+            return child
+    raise RuntimeError('no glance-api child process found')
+
+
+def _timed_run(syncer, subscription, glance=None):
+    """Run once; return wall seconds, the report and CPU seconds.
+
+    The CPU seconds are ``(this process, glance-api)``.
+    """
+    me = psutil.Process()
+    cpu = (_cpu(me), _cpu(glance) if glance else 0.0)
     started = time.monotonic()
     report, = syncer.run([subscription])
     elapsed = time.monotonic() - started
     if not report.ok:
         raise RuntimeError('%s: %s' % (report.summary(), report.failed[:3]))
-    return elapsed, report
+    return elapsed, report, (_cpu(me) - cpu[0],
+                             (_cpu(glance) - cpu[1]) if glance else 0.0)
 
 
 def _wait_active(catalog, tag):
@@ -157,21 +178,31 @@ def run():
 
         copy = _subscription(path, ca_path, 'bench-copy', mode='import',
                              store='local')
-        copy_first, _ = _timed_run(syncer, copy)
+        glance = _glance_process()
+        copy_first, _, copy_cpu = _timed_run(syncer, copy, glance)
         ours = _subscription(path, ca_path, 'bench-location')
-        first, report = _timed_run(syncer, ours)
+        first, report, cpu = _timed_run(syncer, ours, glance)
         _line('sync first sync, %d appliances by location (target < 30 s)'
               % COUNT, first, 's',
               ('atrope-style copy of every image', copy_first))
         _line('sync bytes copied by the first sync', 0.0, 'MiB',
               ('atrope-style copy', total_mib))
+        _line('sync CPU of the sync itself per appliance, first sync',
+              1000 * cpu[0] / COUNT, 'ms',
+              ('atrope-style copy', 1000 * copy_cpu[0] / COUNT))
+        _line('sync CPU of glance-api per appliance during the first sync',
+              1000 * cpu[1] / COUNT, 'ms',
+              ('atrope-style copy', 1000 * copy_cpu[1] / COUNT))
         started = time.monotonic()
+        before = _cpu(glance)
         _wait_active(catalog, 'bench-location')
         _line('sync Glance validating every location after the first sync '
               '(reads each image once)', time.monotonic() - started, 's')
+        _line('sync CPU of glance-api per appliance, whole registration',
+              1000 * (cpu[1] + _cpu(glance) - before) / COUNT, 'ms')
 
         writes.count = 0
-        again, report = _timed_run(syncer, ours)
+        again, report, _ = _timed_run(syncer, ours)
         _line('sync unchanged re-sync (target < 5 s)', again, 's',
               ('first sync', first))
         _line('sync write calls of the unchanged re-sync (target 0)',
