@@ -81,6 +81,22 @@ class Action:
         return '%s %s: %s' % (self.kind, target, self.reason)
 
 
+#: Glance refuses longer image names.
+NAME_LENGTH = 255
+
+
+def _min_disk(appliance, glance):
+    """Return the image's minimum disk in GiB.
+
+    The endorser's ``min_disk`` when it is a number, else the file's size
+    rounded up (a lower bound of the disk it needs).
+    """
+    try:
+        return max(0, int(glance.get('min_disk')))
+    except (TypeError, ValueError):
+        return math.ceil(appliance.size / GiB)
+
+
 def _entry_json(entry):
     return json.dumps(entry, sort_keys=True, separators=(',', ':'))
 
@@ -92,14 +108,13 @@ def image_attributes(offer, subscription):
     glance = {key[len(model.GLANCE_PREFIX):]: value
               for key, value in appliance.glance_properties.items()}
     attributes = {
-        'name': ('%s %s' % (appliance.title, appliance.version)
-                 if appliance.version else appliance.title)
-        or appliance.identifier,
+        'name': (('%s %s' % (appliance.title, appliance.version)
+                  if appliance.version else appliance.title)
+                 or appliance.identifier)[:NAME_LENGTH],
         'visibility': subscription.visibility,
         'os_hidden': False,
         'min_ram': appliance.ram_minimum or 0,
-        'min_disk': int(glance.get('min_disk') or
-                        math.ceil(appliance.size / GiB)),
+        'min_disk': _min_disk(appliance, glance),
         APPDB_ID: appliance.identifier,
         IMAGE_HASH: 'sha512:' + appliance.sha512,
         MPURI: entry.get('ad:mpuri') or offer.location,

@@ -105,9 +105,15 @@ class Synchronizer:
             report.managed = sum(1 for image in managed
                                  if image.get(plan_mod.VO) ==
                                  subscription.vo)
-            actions = plan_mod.plan(
-                subscription, found, managed,
-                subscription.target_projects(self.vo_map), at=at)
+            try:
+                actions = plan_mod.plan(
+                    subscription, found, managed,
+                    subscription.target_projects(self.vo_map), at=at)
+            except exceptions.ApplianceError as error:
+                # An image property the sync reads was edited by hand.
+                report.error = 'cannot plan: %s' % error
+                LOG.error('VO %s: %s', subscription.vo, report.error)
+                continue
             report.planned = actions
             if not self.dry_run:
                 report.failed = self._apply(subscription, actions)

@@ -80,6 +80,13 @@ class ImageAttributesTest(testtools.TestCase):
         self.assertEqual('shared', attributes['visibility'])
         self.assertFalse(attributes['os_hidden'])
 
+    def test_bad_min_disk_annotation_and_long_name(self):
+        item = appliance('U' * 300, glance_properties={
+            'org.openstack.glance.min_disk': 'big'})
+        attributes = plan.image_attributes(offer(item), subscription())
+        self.assertEqual(3, attributes['min_disk'])
+        self.assertEqual('U' * 255, attributes['name'])
+
     def test_glance_annotations_win_and_mpuri_falls_back_to_location(self):
         item = appliance('Ubuntu', glance_properties={
             'org.openstack.glance.os_distro': 'ubuntu-minimal',
