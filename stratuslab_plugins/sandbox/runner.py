@@ -6,8 +6,10 @@ The sandbox drives one such case programmatically, so the Nova it shows
 is the very one the functional tests boot servers on.
 """
 
+import glob
 import logging
 import os
+import shutil
 import traceback
 
 import testtools
@@ -48,6 +50,24 @@ class SandboxNovaCase(nova.NovaTestCase):
                                  keep=self.keep).run()
 
 
+#: What the services leave in the work directory; removed unless --keep.
+#: The outgoing queue, the report and the signed image list always stay.
+SERVICE_DATA = ('registry', 'glance', 'ca', 'ledger.sqlite*')
+
+
+def remove_service_data(workdir):
+    """Remove the services' data from ``workdir``; return what was removed."""
+    removed = []
+    for pattern in SERVICE_DATA:
+        for path in sorted(glob.glob(os.path.join(workdir, pattern))):
+            if os.path.isdir(path):
+                shutil.rmtree(path, ignore_errors=True)
+            else:
+                os.unlink(path)
+            removed.append(os.path.basename(path))
+    return removed
+
+
 def make_case(workdir, out, keep):
     class _Case(SandboxNovaCase):
         def test_scenario(self):
@@ -65,6 +85,8 @@ def run(workdir, keep, out):
     logging.getLogger('nova.thread_pool_factory').setLevel(logging.WARNING)
     result = testtools.TestResult()
     case.run(result)
+    if not keep:
+        remove_service_data(workdir)
     problems = result.errors + result.failures
     for _test, details in problems:
         out.write(details if isinstance(details, str)
