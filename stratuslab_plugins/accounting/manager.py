@@ -35,6 +35,7 @@ from stratuslab_plugins.accounting import records
 from stratuslab_plugins.accounting.usage import measured as usage_measured
 from stratuslab_plugins.conf import accounting as accounting_conf
 from stratuslab_plugins.conf import grid as grid_conf
+from stratuslab_plugins.conf import keystone as keystone_conf
 from stratuslab_plugins.grid import vo_map as vo_map_mod
 
 LOG = logging.getLogger(__name__)
@@ -97,14 +98,13 @@ def build_vo_map(conf, session):
 
 def load_session(conf):
     """Return the keystoneauth1 session of ``[accounting_keystone]``."""
-    from keystoneauth1 import loading as ks_loading
     group = accounting_conf.KEYSTONE_GROUP
-    auth = ks_loading.load_auth_from_conf_options(conf, group)
-    if auth is None:
+    session, _auth = keystone_conf.load_session(conf, group)
+    if session is None:
         raise exceptions.ConfigurationError(
             '[%s] auth_type is not set: the accounting needs credentials '
             'to read the cloud.' % group)
-    return ks_loading.load_session_from_conf_options(conf, group, auth=auth)
+    return session
 
 
 class Manager:

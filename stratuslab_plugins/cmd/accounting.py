@@ -29,6 +29,7 @@ from stratuslab_plugins.accounting import exceptions
 from stratuslab_plugins.accounting.ledger import state as state_mod
 from stratuslab_plugins.accounting import manager as manager_mod
 from stratuslab_plugins.accounting import messages
+from stratuslab_plugins import cmd
 from stratuslab_plugins.conf import accounting as accounting_conf
 from stratuslab_plugins.conf import grid as grid_conf
 
@@ -85,14 +86,8 @@ command_opt = cfg.SubCommandOpt('command', title='Commands',
 
 
 def load_config(argv):
-    conf = cfg.ConfigOpts()
-    logging.register_options(conf)
-    grid_conf.register_opts(conf)
-    accounting_conf.register_opts(conf)
-    conf.register_cli_opt(command_opt)
-    conf(argv, project='stratuslab', prog=PROG)
-    logging.setup(conf, PROG)
-    return conf
+    return cmd.load_config(argv, PROG, (grid_conf, accounting_conf),
+                           [command_opt])
 
 
 def _window(conf):

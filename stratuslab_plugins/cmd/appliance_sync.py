@@ -19,7 +19,6 @@ a configuration error.
 import sys
 import threading
 
-from keystoneauth1 import loading as ks_loading
 from oslo_config import cfg
 from oslo_log import log as logging
 
@@ -27,8 +26,10 @@ from stratuslab_plugins.appliance import exceptions
 from stratuslab_plugins.appliance import registry
 from stratuslab_plugins.appliance import subscriptions as subscriptions_mod
 from stratuslab_plugins.appliance.sync import runner
+from stratuslab_plugins import cmd
 from stratuslab_plugins.conf import appliance as appliance_conf
 from stratuslab_plugins.conf import grid as grid_conf
+from stratuslab_plugins.conf import keystone as keystone_conf
 from stratuslab_plugins.conf import sync as sync_conf
 from stratuslab_plugins.grid import exceptions as grid_exceptions
 from stratuslab_plugins.grid import vo_map
@@ -47,15 +48,8 @@ cli_opts = [
 
 
 def load_config(argv):
-    conf = cfg.ConfigOpts()
-    logging.register_options(conf)
-    grid_conf.register_opts(conf)
-    appliance_conf.register_opts(conf)
-    sync_conf.register_opts(conf)
-    conf.register_cli_opts(cli_opts)
-    conf(argv, project='stratuslab', prog=PROG)
-    logging.setup(conf, PROG)
-    return conf
+    return cmd.load_config(argv, PROG, (grid_conf, appliance_conf, sync_conf),
+                           cli_opts)
 
 
 def connect(conf):
@@ -63,13 +57,11 @@ def connect(conf):
     import openstack.connection
 
     group = sync_conf.KEYSTONE_GROUP
-    auth = ks_loading.load_auth_from_conf_options(conf, group)
-    if auth is None:
+    session, _auth = keystone_conf.load_session(conf, group)
+    if session is None:
         raise exceptions.InvalidInput(
             '[%s] auth_type is not set: the sync needs credentials to '
             'write to Glance.' % group)
-    session = ks_loading.load_session_from_conf_options(conf, group,
-                                                        auth=auth)
     opts = conf[group]
     return openstack.connection.Connection(
         session=session, region_name=opts.region_name,

@@ -16,6 +16,7 @@ from oslo_log import log as logging
 from stratuslab_plugins.accounting import exceptions
 from stratuslab_plugins.accounting.ledger import usage as usage_ledger
 from stratuslab_plugins.accounting.usage import listener
+from stratuslab_plugins import cmd
 from stratuslab_plugins.conf import accounting as accounting_conf
 from stratuslab_plugins.conf import usage as usage_conf
 
@@ -25,13 +26,7 @@ LOG = logging.getLogger(__name__)
 
 def load_config(argv, prog):
     """Return a ConfigOpts with the usage and accounting options parsed."""
-    conf = cfg.ConfigOpts()
-    logging.register_options(conf)
-    usage_conf.register_opts(conf)
-    accounting_conf.register_opts(conf)
-    conf(argv, project='stratuslab', prog=prog)
-    logging.setup(conf, prog)
-    return conf
+    return cmd.load_config(argv, prog, (usage_conf, accounting_conf))
 
 
 def ledger_url(conf):

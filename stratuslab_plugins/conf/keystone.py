@@ -45,3 +45,18 @@ def register_group(conf, group, help, defaults=None, only=None):
     ks_loading.register_auth_conf_options(conf, group)
     ks_loading.register_session_conf_options(conf, group)
     conf.register_opts(adapter_opts(defaults, only), group=group)
+
+
+def load_session(conf, group):
+    """Return ``(session, auth)`` from a credential group, or ``(None, None)``.
+
+    None when the group sets no ``auth_type``: each caller decides whether
+    that is an error (the accounting, the sync) or a choice (the VO map
+    then relies on its mapping file alone).
+    """
+    auth = ks_loading.load_auth_from_conf_options(conf, group)
+    if auth is None:
+        return None, None
+    session = ks_loading.load_session_from_conf_options(conf, group,
+                                                        auth=auth)
+    return session, auth

@@ -31,6 +31,7 @@ from keystoneauth1 import loading as ks_loading
 import yaml
 
 from stratuslab_plugins.conf import grid as grid_conf
+from stratuslab_plugins.conf import keystone as keystone_conf
 from stratuslab_plugins.grid import exceptions
 
 LOG = logging.getLogger(__name__)
@@ -254,11 +255,9 @@ def _file_loader(path):
 def _keystone_adapter(conf):
     """Return an identity Adapter from ``[grid_keystone]``, or None."""
     group = grid_conf.KEYSTONE_GROUP
-    auth = ks_loading.load_auth_from_conf_options(conf, group)
-    if auth is None:
+    session, auth = keystone_conf.load_session(conf, group)
+    if session is None:
         return None
-    session = ks_loading.load_session_from_conf_options(conf, group,
-                                                        auth=auth)
     return ks_loading.load_adapter_from_conf_options(
         conf, group, session=session, auth=auth)
 
