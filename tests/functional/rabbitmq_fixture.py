@@ -155,3 +155,22 @@ class RabbitMQFixture(fixtures.Fixture):
             except subprocess.TimeoutExpired:
                 os.killpg(self.process.pid, 9)
                 self.process.wait(10)
+
+
+class SharedBroker(object):
+    """Mixin: one broker for a whole test class.
+
+    RabbitMQ takes seconds to start. Put the mixin before the TestCase
+    base; tests read ``cls.broker``.
+    """
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.broker = RabbitMQFixture()
+        cls.broker.setUp()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.broker.cleanUp()
+        super().tearDownClass()

@@ -74,18 +74,8 @@ STEPS = [(0, 'instance.create.end'), (10, 'instance.suspend.end'),
          (40, 'instance.delete.end')]
 
 
-class RabbitMQListenerTest(testtools.TestCase):
-
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        cls.broker = rabbitmq_fixture.RabbitMQFixture()
-        cls.broker.setUp()
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.broker.cleanUp()
-        super().tearDownClass()
+class RabbitMQListenerTest(rabbitmq_fixture.SharedBroker,
+                           testtools.TestCase):
 
     def setUp(self):
         super().setUp()

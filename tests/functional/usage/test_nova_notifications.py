@@ -50,18 +50,8 @@ def _stamping(original):
     return _notify
 
 
-class NovaNotificationsTest(nova_base.NovaTestCase):
-
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        cls.broker = rabbitmq_fixture.RabbitMQFixture()
-        cls.broker.setUp()
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.broker.cleanUp()
-        super().tearDownClass()
+class NovaNotificationsTest(rabbitmq_fixture.SharedBroker,
+                            nova_base.NovaTestCase):
 
     def setUp(self):
         self.useFixture(fixtures.MonkeyPatch(
