@@ -37,7 +37,6 @@ import datetime
 
 from osc_lib.command import command
 from osc_lib import exceptions as osc_exceptions
-from osc_lib import utils
 from oslo_config import cfg
 
 from stratuslab_plugins.accounting.api import client as api_client
@@ -51,6 +50,7 @@ from stratuslab_plugins.accounting import summary
 from stratuslab_plugins.cmd import accounting as cmd_accounting
 from stratuslab_plugins.conf import accounting as accounting_conf
 from stratuslab_plugins.conf import grid as grid_conf
+from stratuslab_plugins.osc import options
 
 # -- OSC plugin interface ------------------------------------------------
 
@@ -109,24 +109,20 @@ def make_client(instance):
 
 def build_option_parser(parser):
     """Add the accounting options to OSC's global parser."""
-    parser.add_argument(
-        '--os-accounting-api-version', metavar='<version>',
-        default=utils.env('OS_ACCOUNTING_API_VERSION'),
-        help='Accounting commands version, default=%s '
-             '(Env: OS_ACCOUNTING_API_VERSION)' % DEFAULT_API_VERSION)
-    parser.add_argument(
-        '--os-accounting-config-file', metavar='<file>',
-        default=utils.env('OS_ACCOUNTING_CONFIG_FILE'),
+    options.add_env_option(
+        parser, '--os-accounting-api-version', metavar='<version>',
+        help='Accounting commands version, default=%s' % DEFAULT_API_VERSION)
+    options.add_env_option(
+        parser, '--os-accounting-config-file', metavar='<file>',
         help='The stratuslab-accounting configuration file whose [grid] '
              'and [accounting] options (site name, VO property, mapping '
-             'file) the commands use (Env: OS_ACCOUNTING_CONFIG_FILE)')
+             'file) the commands use')
     # -- usage API (issue 10)
-    parser.add_argument(
-        '--os-accounting-api-url', metavar='<url>|catalog',
-        default=utils.env('OS_ACCOUNTING_API_URL'),
+    options.add_env_option(
+        parser, '--os-accounting-api-url', metavar='<url>|catalog',
         help='Read usage and records from stratuslab-accounting-api at '
              'this URL ("catalog": the catalog\'s accounting service) '
-             'instead of extracting them live (Env: OS_ACCOUNTING_API_URL)')
+             'instead of extracting them live')
     return parser
 
 

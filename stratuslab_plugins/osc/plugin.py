@@ -21,11 +21,11 @@ or the same keys without ``os_`` in a ``clouds.yaml`` cloud
 (``appliance_registry: https://...``).
 """
 
-from osc_lib import utils
 
 from stratuslab_plugins.appliance import exceptions
 from stratuslab_plugins.appliance import registry
 from stratuslab_plugins.appliance import repository
+from stratuslab_plugins.osc import options
 
 API_NAME = 'appliance'
 API_VERSION_OPTION = 'os_appliance_api_version'
@@ -90,34 +90,22 @@ def make_client(instance):
 
 def build_option_parser(parser):
     """Add the appliance registry options to OSC's global parser."""
-    parser.add_argument(
-        '--os-appliance-api-version', metavar='<version>',
-        default=utils.env('OS_APPLIANCE_API_VERSION'),
-        help='Appliance commands version, default=%s '
-             '(Env: OS_APPLIANCE_API_VERSION)' % DEFAULT_API_VERSION)
-    parser.add_argument(
-        '--os-appliance-registry', metavar='<url>',
-        default=utils.env('OS_APPLIANCE_REGISTRY'),
-        help='Base URL of the OCI registry holding appliances '
-             '(Env: OS_APPLIANCE_REGISTRY)')
-    parser.add_argument(
-        '--os-appliance-registry-username', metavar='<user>',
-        default=utils.env('OS_APPLIANCE_REGISTRY_USERNAME'),
-        help='Registry user or robot account; anonymous when unset '
-             '(Env: OS_APPLIANCE_REGISTRY_USERNAME)')
-    parser.add_argument(
-        '--os-appliance-registry-password', metavar='<password>',
-        default=utils.env('OS_APPLIANCE_REGISTRY_PASSWORD'),
-        help='Registry password or robot secret '
-             '(Env: OS_APPLIANCE_REGISTRY_PASSWORD)')
-    parser.add_argument(
-        '--os-appliance-registry-cacert', metavar='<ca-file>',
-        default=utils.env('OS_APPLIANCE_REGISTRY_CACERT'),
-        help='PEM file of the CAs that sign the registry certificate '
-             '(Env: OS_APPLIANCE_REGISTRY_CACERT)')
-    parser.add_argument(
-        '--os-appliance-registry-insecure', action='store_true',
-        default=bool(utils.env('OS_APPLIANCE_REGISTRY_INSECURE')),
-        help='Do not verify the registry TLS certificate (testing only) '
-             '(Env: OS_APPLIANCE_REGISTRY_INSECURE)')
+    options.add_env_option(
+        parser, '--os-appliance-api-version', metavar='<version>',
+        help='Appliance commands version, default=%s' % DEFAULT_API_VERSION)
+    options.add_env_option(
+        parser, '--os-appliance-registry', metavar='<url>',
+        help='Base URL of the OCI registry holding appliances')
+    options.add_env_option(
+        parser, '--os-appliance-registry-username', metavar='<user>',
+        help='Registry user or robot account; anonymous when unset')
+    options.add_env_option(
+        parser, '--os-appliance-registry-password', metavar='<password>',
+        help='Registry password or robot secret')
+    options.add_env_option(
+        parser, '--os-appliance-registry-cacert', metavar='<ca-file>',
+        help='PEM file of the CAs that sign the registry certificate')
+    options.add_env_option(
+        parser, '--os-appliance-registry-insecure', flag=True,
+        help='Do not verify the registry TLS certificate (testing only)')
     return parser
