@@ -517,7 +517,8 @@ class Store(glance_store.driver.Store):
                 client = self._client()
                 self._check_new(client, repository, tag)
                 checksums = client.push_blob(
-                    repository, reader, algorithms=reader.CLIENT_ALGORITHMS)
+                    repository, reader, algorithms=reader.CLIENT_ALGORITHMS,
+                    size=image_size or None)
                 manifest = self._manifest(client, repository, checksums,
                                           str(image_id), reader.disk_format)
                 client.push_manifest(repository, tag, manifest)

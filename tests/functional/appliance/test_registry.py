@@ -11,6 +11,7 @@ import hashlib
 import io
 import os
 
+import fixtures
 import testtools
 
 from stratuslab_plugins.appliance import exceptions
@@ -109,6 +110,62 @@ class AnonymousRegistryTest(testtools.TestCase):
         self.assertRaises(exceptions.RegistryNotFound,
                           self.client.list_tags, REPO)
 
+    def test_regular_file_is_sent_with_its_length(self):
+        path = self.useFixture(fixtures.TempDir()).join('disk.img')
+        with open(path, 'wb') as f:
+            f.write(b'ignored header' + self.data)
+        with open(path, 'rb') as source:
+            source.seek(len(b'ignored header'))
+            stream = registry._UploadStream(source, None, CHUNK)
+            self.assertEqual(len(self.data), len(stream.body_from(0, '')))
+            checksums = self.client.push_blob(REPO, source)
+        self.assertEqual(hashlib.sha256(self.data).hexdigest(),
+                         checksums.sha256)
+        out = io.BytesIO()
+        self.client.pull_blob(REPO, checksums.digest, out)
+        self.assertEqual(self.data, out.getvalue())
+
+    def assert_nothing_published(self):
+        digest = 'sha256:' + hashlib.sha256(self.data).hexdigest()
+        self.assertFalse(self.client.blob_exists(REPO, digest))
+        self.assertEqual([], self.client.list_repositories())
+
+    def test_source_shorter_than_its_size_fails_cleanly(self):
+        e = self.assertRaises(exceptions.InvalidInput, self.client.push_blob,
+                              REPO, Pipe(self.data), size=len(self.data) + 10)
+        self.assertIn('ended at byte %d of %d' % (len(self.data),
+                                                  len(self.data) + 10),
+                      str(e))
+        self.assertIn(REPO, str(e))
+        self.assertEqual([], self.registry.uploads(REPO))
+        self.assert_nothing_published()
+
+    def test_source_longer_than_its_size_fails_cleanly(self):
+        e = self.assertRaises(exceptions.InvalidInput, self.client.push_blob,
+                              REPO, Pipe(self.data), size=len(self.data) - 10)
+        self.assertIn('more than its %d bytes' % (len(self.data) - 10),
+                      str(e))
+        self.assertEqual([], self.registry.uploads(REPO))
+        self.assert_nothing_published()
+
+    def test_failing_sized_source_raises_its_error(self):
+        e = self.assertRaises(OSError, self.client.push_blob, REPO,
+                              Pipe(self.data, fail_after=CHUNK + 1),
+                              size=len(self.data))
+        self.assertIn('source device failed', str(e))
+        self.assertEqual([], self.registry.uploads(REPO))
+        self.assert_nothing_published()
+
+    def test_long_shortfall_aborts_the_request(self):
+        # Beyond PAD_LIMIT the request is cut instead of padded: still
+        # nothing published, and the registry's session is cancelled.
+        self.useFixture(fixtures.MonkeyPatch(
+            'stratuslab_plugins.appliance.registry.PAD_LIMIT', CHUNK))
+        e = self.assertRaises(exceptions.InvalidInput, self.client.push_blob,
+                              REPO, Pipe(self.data), size=len(self.data) * 2)
+        self.assertIn('ended at byte %d' % len(self.data), str(e))
+        self.assert_nothing_published()
+
     def test_tampered_blob_is_refused_after_last_chunk(self):
         checksums = self.client.push_blob(REPO, io.BytesIO(self.data))
         path = self.registry.blob_path(checksums.digest)
@@ -160,9 +217,14 @@ class FlakyRegistryTest(testtools.TestCase):
         self.assertEqual(self.data, out.getvalue())
 
     def test_broken_upload_is_sent_again(self):
-        # A seekable file is re-read; a pipe is resent from the bytes kept
-        # (the whole megabyte fits in the resend window).
-        for source in (io.BytesIO(self.data), Pipe(self.data)):
+        # A seekable source is re-read; a pipe is resent from the bytes
+        # kept (the whole megabyte fits in the resend window).
+        path = self.useFixture(fixtures.TempDir()).join('disk.img')
+        with open(path, 'wb') as f:
+            f.write(self.data)
+        regular_file = open(path, 'rb')  # sent with Content-Length
+        self.addCleanup(regular_file.close)
+        for source in (io.BytesIO(self.data), Pipe(self.data), regular_file):
             self.proxy.faults = []
             self.proxy.cut_request_after = (self.proxy.request_bytes
                                             + CHUNK + CHUNK // 2)
