@@ -10,9 +10,10 @@ credentials, one row per action::
 
 The subscriptions file is ``--file``, or ``$STRATUSLAB_APPLIANCE_
 SUBSCRIPTIONS``, or the default of ``[sync] subscriptions_file``.
-``list`` and ``show`` read only that file; ``sync`` needs an admin with
-the ``service`` role (see ``stratuslab_plugins.image.sync``). VOs whose
-subscription lists no project are shared with the projects whose
+``list`` and ``show`` read only that file; ``sync`` exits 1 when a
+source or an action failed, and needs an admin with the ``service``
+role (see ``stratuslab_plugins.image.sync``). VOs whose subscription
+lists no project are shared with the projects whose
 Keystone property (``--vo-property``, default ``egi.VO``) names them.
 """
 
@@ -133,6 +134,16 @@ class SyncSubscription(_SubscriptionCommand, command.Lister):
                             '(default egi.VO; cASO uses VO)')
         return parser
 
+    def run(self, parsed_args):
+        """Print one row per action; exit 1 when anything failed.
+
+        A cron job or a script must see a failed source or action without
+        parsing the table, as with ``stratuslab-appliance-sync``.
+        """
+        self.failed = False
+        status = super().run(parsed_args)
+        return status or (1 if self.failed else 0)
+
     def _connection(self):
         import openstack.connection
 
@@ -155,6 +166,7 @@ class SyncSubscription(_SubscriptionCommand, command.Lister):
             self.app.client_manager.appliance.client_for, vo_map=vos,
             dry_run=parsed_args.dry_run)
         reports = syncer.run(chosen)
+        self.failed = not all(report.ok for report in reports)
         rows = []
         for report in reports:
             if report.error:

@@ -410,7 +410,8 @@ class SyncTest(testtools.TestCase):
             additional_headers=self.conn.session.additional_headers)
         app = types.SimpleNamespace(client_manager=types.SimpleNamespace(
             session=session, region_name=None,
-            interface='public', appliance=osc_plugin.ApplianceClient({})))
+            interface='public', appliance=osc_plugin.ApplianceClient({})),
+            stdout=io.StringIO())
         command = subscription_cmd.SyncSubscription(app, None)
         args = command.get_parser('sync').parse_args(
             ['--file', subs, '--vo', self.vo])
@@ -426,6 +427,15 @@ class SyncTest(testtools.TestCase):
             [(r[0], r[1], r[2], r[4]) for r in rows])
         columns, rows = command.take_action(args)
         self.assertEqual([], rows)
+
+        # The exit status tells a cron job whether anything failed.
+        self.assertEqual(0, command.run(args))
+        data['vos'][self.vo]['sources'] = [
+            {'image_list': os.path.join(self.dir, 'missing.list')}]
+        with open(subs, 'w') as f:
+            yaml.safe_dump(data, f)
+        self.assertEqual(1, command.run(args))
+        self.assertIn('source failed', app.stdout.getvalue())
 
     def test_content_not_matching_its_endorsement_never_serves(self):
         data, sums = self.push()
