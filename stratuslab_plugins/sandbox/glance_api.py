@@ -119,13 +119,19 @@ class GlanceAPI:
     :param project_id: the project the client acts in.
     :param user_id: the user the client acts as.
     :param debug: run glance-api with ``debug = True`` in its log.
-    :param threads: waitress worker threads.
+    :param threads: waitress worker threads in each process.
+    :param workers: glance-api processes sharing the listening socket, as
+        a site runs one per core. More than one needs ``database_url``:
+        SQLite lets one writer in at a time, across processes too.
+    :param database_url: an SQLAlchemy URL of the database (e.g. from
+        :class:`stratuslab_plugins.sandbox.postgres.PostgreSQL`); None for
+        SQLite in the work directory.
     """
 
     def __init__(self, work_dir=None, enabled_backends=None,
                  default_backend=None, backend_options=None, options=None,
                  project_id=DEFAULT_PROJECT_ID, user_id=DEFAULT_USER_ID,
-                 debug=False, threads=8):
+                 debug=False, threads=8, workers=1, database_url=None):
         self.enabled_backends = dict(enabled_backends or {'local': 'file'})
         self.default_backend = (default_backend
                                 or next(iter(self.enabled_backends)))
@@ -141,10 +147,16 @@ class GlanceAPI:
         self.user_id = user_id
         self.debug = debug
         self.threads = threads
+        if workers > 1 and database_url is None:
+            raise GlanceAPIError(
+                '%d glance-api workers need a database server '
+                '(database_url): SQLite serialises their writes.' % workers)
+        self.workers = workers
+        self.database_url = database_url
         self._own_work_dir = work_dir is None
         self.work_dir = work_dir
         self.port = None
-        self._process = None
+        self._processes = []
 
     # -- files -------------------------------------------------------------
 
@@ -183,8 +195,8 @@ class GlanceAPI:
             },
             'glance_store': {'default_backend': self.default_backend},
             'database': {
-                'connection': 'sqlite:///%s' % os.path.join(data,
-                                                            'glance.sqlite'),
+                'connection': self.database_url or 'sqlite:///%s'
+                % os.path.join(data, 'glance.sqlite'),
             },
             'paste_deploy': {'config_file': self.paste_file,
                              'flavor': PASTE_FLAVOR},
@@ -297,7 +309,7 @@ class GlanceAPI:
         :raises GlanceAPIError: with the end of glance-api's log when it
             does not come up.
         """
-        if self._process is not None:
+        if self._processes:
             raise GlanceAPIError('glance-api is already running on %s'
                                  % self.url)
         if self.work_dir is None:
@@ -307,15 +319,12 @@ class GlanceAPI:
         sock = bind_loopback_socket()
         try:
             self.port = sock.getsockname()[1]
-            self._process = subprocess.Popen(
-                [sys.executable, '-m', __name__,
-                 '--listen-fd', str(sock.fileno()),
-                 '--threads', str(self.threads)],
-                env=self._env(), pass_fds=(sock.fileno(),),
-                stdout=open(os.path.join(self.work_dir, 'server.out'), 'wb'),
-                stderr=subprocess.STDOUT)
+            # Every worker accepts on the same socket; the kernel hands
+            # each connection to one of them.
+            self._processes = [self._spawn(sock, index)
+                               for index in range(self.workers)]
         finally:
-            # The child holds its own copy of the socket.
+            # The children hold their own copies of the socket.
             sock.close()
         try:
             self._wait_ready(timeout)
@@ -323,14 +332,33 @@ class GlanceAPI:
             self.stop()
             raise
 
+    def _spawn(self, sock, index):
+        with open(self._server_output(index), 'wb') as output:
+            return subprocess.Popen(
+                [sys.executable, '-m', __name__,
+                 '--listen-fd', str(sock.fileno()),
+                 '--threads', str(self.threads)],
+                env=self._env(), pass_fds=(sock.fileno(),), stdout=output,
+                stderr=subprocess.STDOUT)
+
+    def _server_output(self, index):
+        return os.path.join(self.work_dir or '', 'server.out' if not index
+                            else 'server-%d.out' % index)
+
+    @property
+    def pids(self):
+        """Process ids of the glance-api workers."""
+        return [process.pid for process in self._processes]
+
     def _wait_ready(self, timeout):
         deadline = time.monotonic() + timeout
         while True:
-            if self._process.poll() is not None:
-                raise GlanceAPIError(
-                    'glance-api exited with status %d before answering; '
-                    'its log ends with:\n%s'
-                    % (self._process.returncode, self.log_tail()))
+            for process in self._processes:
+                if process.poll() is not None:
+                    raise GlanceAPIError(
+                        'glance-api exited with status %d before answering; '
+                        'its log ends with:\n%s'
+                        % (process.returncode, self.log_tail()))
             try:
                 with urllib.request.urlopen(self.url + '/healthcheck',
                                             timeout=5) as response:
@@ -346,19 +374,21 @@ class GlanceAPI:
 
     @property
     def running(self):
-        return self._process is not None and self._process.poll() is None
+        return bool(self._processes) and all(
+            process.poll() is None for process in self._processes)
 
     def stop(self, timeout=15):
-        """Stop the process (SIGTERM, then SIGKILL) and clean up."""
-        process, self._process = self._process, None
-        if process is not None:
+        """Stop the workers (SIGTERM, then SIGKILL) and clean up."""
+        processes, self._processes = self._processes, []
+        for process in processes:
             if process.poll() is None:
                 process.send_signal(signal.SIGTERM)
-                try:
-                    process.wait(timeout)
-                except subprocess.TimeoutExpired:
-                    process.kill()
-                    process.wait()
+        for process in processes:
+            try:
+                process.wait(timeout)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
         if self._own_work_dir and self.work_dir:
             shutil.rmtree(self.work_dir, ignore_errors=True)
             self.work_dir = None
@@ -367,8 +397,8 @@ class GlanceAPI:
     def log_tail(self, size=4000):
         """Return the end of glance-api's log and server output."""
         text = []
-        for name in (self.log_file,
-                     os.path.join(self.work_dir or '', 'server.out')):
+        for name in [self.log_file] + [self._server_output(index)
+                                       for index in range(self.workers)]:
             try:
                 with open(name, 'rb') as stream:
                     stream.seek(0, os.SEEK_END)

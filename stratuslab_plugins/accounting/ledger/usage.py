@@ -371,7 +371,9 @@ def record_rejected(connection, event_type, message_id, reason, payload):
     """Keep a notification the listener could not read, with the reason."""
     connection.execute(usage_rejected.insert(), [{
         'received_at': to_us(datetime.datetime.now(UTC)),
-        'event_type': event_type, 'message_id': message_id,
+        # Both come as they were in the message, of any length.
+        'event_type': None if event_type is None else str(event_type)[:255],
+        'message_id': events_mod.fit_display('message_id', message_id),
         'reason': reason, 'payload': payload}])
 
 

@@ -72,16 +72,19 @@ def from_payload(payload, what='CPU sample notification'):
             'listener or the agent so both match' % (
                 what, version, PAYLOAD_VERSION))
     host = payload.get('host')
+    if not host:
+        raise events.MalformedNotification(
+            '%s: the payload names no host' % what)
     samples = []
     for item in payload['samples']:
         try:
             samples.append(CpuSample(
-                instance_uuid=str(item['instance_uuid']),
-                host=str(host),
-                run_id=str(item['run_id']),
                 sampled_at=events.parse_time(item['sampled_at'],
                                              '%s sampled_at' % what),
-                cpu_time_ns=int(item['cpu_time_ns'])))
+                cpu_time_ns=int(item['cpu_time_ns']),
+                **events.check_identifiers(what, {
+                    'instance_uuid': item['instance_uuid'], 'host': host,
+                    'run_id': item['run_id']})))
         except (KeyError, TypeError, ValueError) as exc:
             raise events.MalformedNotification(
                 '%s from host %s: sample %r is incomplete or not a number '

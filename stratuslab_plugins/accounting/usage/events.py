@@ -102,6 +102,27 @@ STATE_KINDS = {
 }
 
 
+#: Longest value the usage ledger keeps for each text field (its column
+#: sizes). Identifiers longer than this are malformed: their notification
+#: is rejected with the reason, one warning, instead of failing the batch
+#: on a database that enforces column sizes (PostgreSQL, MySQL; SQLite does
+#: not). Fields shown to people only are cut to fit instead.
+FIELD_LIMITS = {
+    'instance_uuid': 36, 'event_type': 64, 'project_id': 64, 'user_id': 64,
+    'image_id': 36, 'host': 255, 'flavor_id': 255, 'run_id': 64,
+}
+#: Fields shown to people only, cut to their column size.
+DISPLAY_LIMITS = {'message_id': 64, 'name': 255}
+
+
+def fit_display(field, value):
+    """Cut a display-only ``value`` to the size the ledger keeps."""
+    if value is None:
+        return None
+    value = str(value)
+    return value[:DISPLAY_LIMITS[field]]
+
+
 class MalformedNotification(exceptions.AccountingError):
     """A notification the listener cannot read; it is logged and dropped."""
 
@@ -230,6 +251,23 @@ def _occurred_at(event_type, data, metadata, what):
     return when
 
 
+def check_identifiers(what, values):
+    """Return ``values`` as strings, checked against FIELD_LIMITS."""
+    checked = {}
+    for field, value in values.items():
+        if value is None:
+            checked[field] = None
+            continue
+        value = str(value)
+        if len(value) > FIELD_LIMITS[field]:
+            raise MalformedNotification(
+                '%s: %s is %d characters long, more than the %d the usage '
+                'ledger keeps (%r...)' % (what, field, len(value),
+                                          FIELD_LIMITS[field], value[:40]))
+        checked[field] = value
+    return checked
+
+
 def parse_notification(event_type, payload, metadata=None):
     """Return the :class:`InstanceEvent` of one versioned notification.
 
@@ -258,22 +296,20 @@ def parse_notification(event_type, payload, metadata=None):
     if root is not None or ephemeral is not None:
         disk = (_int(root, '%s flavor root_gb' % what) or 0) + (
             _int(ephemeral, '%s flavor ephemeral_gb' % what) or 0)
+    identifiers = check_identifiers(what, {
+        'instance_uuid': uuid, 'event_type': event_type,
+        'project_id': data.get('tenant_id'), 'user_id': data.get('user_id'),
+        'image_id': data.get('image_uuid') or None,
+        'host': data.get('host'), 'flavor_id': flavor.get('flavorid')})
     return InstanceEvent(
-        instance_uuid=str(uuid),
-        event_type=event_type,
         occurred_at=_occurred_at(event_type, data, metadata, what),
         kind=_kind(event_type, data),
-        message_id=metadata.get('message_id'),
-        project_id=data.get('tenant_id'),
-        user_id=data.get('user_id'),
-        name=data.get('display_name'),
-        image_id=data.get('image_uuid') or None,
-        host=data.get('host'),
-        flavor_id=flavor.get('flavorid'),
+        message_id=fit_display('message_id', metadata.get('message_id')),
+        name=fit_display('name', data.get('display_name')),
         vcpus=_int(flavor.get('vcpus'), '%s flavor vcpus' % what),
         memory_mb=_int(flavor.get('memory_mb'), '%s flavor memory_mb'
                        % what),
         disk_gb=disk,
         launched_at=parse_time(data.get('launched_at'),
                                '%s launched_at' % what),
-    )
+        **identifiers)

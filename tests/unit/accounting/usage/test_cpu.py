@@ -60,6 +60,19 @@ class PayloadTest(testtools.TestCase):
                                 cpu.from_payload, payload)
         self.assertIn('cn9', str(exc))
 
+    def test_sample_with_an_oversized_run_id_is_refused(self):
+        payload = cpu.to_payload('cn1', [sample(1, 30, run='r' * 65)])
+        exc = self.assertRaises(events.MalformedNotification,
+                                cpu.from_payload, payload)
+        self.assertIn('run_id is 65 characters long', str(exc))
+
+    def test_payload_without_host_is_refused(self):
+        payload = cpu.to_payload('cn1', [sample(1, 30)])
+        del payload['host']
+        exc = self.assertRaises(events.MalformedNotification,
+                                cpu.from_payload, payload)
+        self.assertIn('names no host', str(exc))
+
     def test_times_are_utc(self):
         payload = cpu.to_payload('cn1', [sample(1, 30)])
         self.assertEqual(datetime.timezone.utc,

@@ -104,6 +104,26 @@ class ParseNotificationTest(testtools.TestCase):
                                 'instance.resume.end', payload, metadata)
         self.assertIn('vcpus', str(exc))
 
+    def test_identifier_longer_than_the_ledger_keeps_is_refused(self):
+        _, payload, metadata = nova.notification(
+            'instance.resume.end', UUID, nova.at(1), nova.at(0))
+        payload['nova_object.data']['tenant_id'] = 'p' * 65
+        exc = self.assertRaises(events.MalformedNotification,
+                                events.parse_notification,
+                                'instance.resume.end', payload, metadata)
+        self.assertIn('project_id is 65 characters long, more than the 64',
+                      str(exc))
+
+    def test_display_fields_are_cut_to_fit(self):
+        _, payload, metadata = nova.notification(
+            'instance.resume.end', UUID, nova.at(1), nova.at(0))
+        payload['nova_object.data']['display_name'] = 'n' * 300
+        metadata['message_id'] = 'm' * 100
+        event = events.parse_notification('instance.resume.end', payload,
+                                          metadata)
+        self.assertEqual(('n' * 255, 'm' * 64),
+                         (event.name, event.message_id))
+
     def test_unhandled_event_type_is_refused(self):
         self.assertRaises(events.MalformedNotification,
                           events.parse_notification, 'instance.update',
