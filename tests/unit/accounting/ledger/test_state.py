@@ -16,11 +16,21 @@ KEY = ('nova', '', 'TEST-SITE')
 
 
 class TestStateLedger(testtools.TestCase):
+    """The state ledger on SQLite.
+
+    Run on PostgreSQL too by tests/functional/accounting/
+    test_ledgers_postgresql.py, which overrides ``ledger_url``.
+    """
+
+    def ledger_url(self):
+        return 'sqlite:///' + self.useFixture(fixtures.TempDir()).join(
+            'ledger.db')
 
     def setUp(self):
         super().setUp()
-        self.path = self.useFixture(fixtures.TempDir()).join('ledger.db')
-        self.ledger = state.StateLedger.from_url('sqlite:///' + self.path)
+        self.url = self.ledger_url()
+        self.ledger = state.StateLedger.from_url(self.url)
+        self.addCleanup(self.ledger.engine.dispose)
 
     def test_no_window_at_first(self):
         self.assertIsNone(self.ledger.window_end(KEY))
@@ -28,7 +38,8 @@ class TestStateLedger(testtools.TestCase):
     def test_advance_and_reopen(self):
         self.ledger.advance([KEY, ('cinder', 'R2', 'TEST-SITE')], T1,
                             records=12, messages=1)
-        again = state.StateLedger.from_url('sqlite:///' + self.path)
+        again = state.StateLedger.from_url(self.url)
+        self.addCleanup(again.engine.dispose)
         self.assertEqual(T1, again.window_end(KEY))
         self.assertEqual(T1, again.window_end(('cinder', 'R2', 'TEST-SITE')))
         later = T1 + datetime.timedelta(hours=1)
@@ -46,9 +57,10 @@ class TestStateLedger(testtools.TestCase):
         self.assertIn('ledger_connection', str(exc))
 
     def test_schema_is_versioned_beside_the_usage_tables(self):
-        usage.UsageLedger.from_url('sqlite:///' + self.path)
-        state.StateLedger.from_url('sqlite:///' + self.path)
-        engine = sa.create_engine('sqlite:///' + self.path)
+        usage.UsageLedger.from_url(self.url).engine.dispose()
+        state.StateLedger.from_url(self.url).engine.dispose()
+        engine = sa.create_engine(self.url)
+        self.addCleanup(engine.dispose)
         with engine.connect() as connection:
             tables = set(sa.inspect(connection).get_table_names())
             version = connection.execute(sa.text(

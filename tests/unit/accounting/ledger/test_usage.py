@@ -28,13 +28,25 @@ def parsed(messages):
     return [events.parse_notification(*m) for m in messages]
 
 
+def sqlite_url(test):
+    """A fresh SQLite ledger file for ``test``."""
+    return 'sqlite:///%s' % os.path.join(
+        test.useFixture(fixtures.TempDir()).path, 'ledger.sqlite')
+
+
 class UsageLedgerTest(testtools.TestCase):
+    """The usage ledger's behaviour on SQLite.
+
+    Run on PostgreSQL too by tests/functional/accounting/
+    test_ledgers_postgresql.py, which overrides ``ledger_url``.
+    """
+
+    def ledger_url(self):
+        return sqlite_url(self)
 
     def setUp(self):
         super().setUp()
-        self.path = os.path.join(self.useFixture(fixtures.TempDir()).path,
-                                 'ledger.sqlite')
-        self.url = 'sqlite:///%s' % self.path
+        self.url = self.ledger_url()
         self.ledger = usage.UsageLedger.from_url(self.url)
         self.addCleanup(self.ledger.engine.dispose)
 
@@ -100,10 +112,11 @@ class UsageLedgerTest(testtools.TestCase):
             B, nova.at(10)))
 
     def test_rejected_notifications_are_kept_with_the_reason(self):
-        self.ledger.record(rejected=[('instance.create.end', 'm-9',
+        # Whatever the length of the message id it carried.
+        self.ledger.record(rejected=[('instance.create.end', 'm' * 100,
                                       'no uuid', '{}')])
         [row] = self.ledger.rejected()
-        self.assertEqual(('m-9', 'no uuid'), (row.message_id, row.reason))
+        self.assertEqual(('m' * 64, 'no uuid'), (row.message_id, row.reason))
 
     def test_bad_url_raises_ledger_error(self):
         exc = self.assertRaises(exceptions.LedgerError,
@@ -142,6 +155,8 @@ class MigrationTest(testtools.TestCase):
 class IncrementalTest(testtools.TestCase):
     """Continuing intervals in order gives what a full rebuild gives."""
 
+    ledger_url = sqlite_url
+
     STEPS = ['instance.power_off.end', 'instance.power_on.end',
              'instance.suspend.end', 'instance.resume.end',
              'instance.pause.end', 'instance.unpause.end',
@@ -151,9 +166,7 @@ class IncrementalTest(testtools.TestCase):
 
     def setUp(self):
         super().setUp()
-        path = self.useFixture(fixtures.TempDir()).path
-        self.ledger = usage.UsageLedger.from_url(
-            'sqlite:///%s' % os.path.join(path, 'ledger.sqlite'))
+        self.ledger = usage.UsageLedger.from_url(self.ledger_url())
         self.addCleanup(self.ledger.engine.dispose)
 
     def history(self, rng, instance):
