@@ -12,10 +12,12 @@ check costs. Targets
 
 The data is random bytes in a temporary file (``STRATUSLAB_BENCH_STORE_MIB``
 MiB, 1024 by default), removed at the end with the registry's storage.
-Each figure is the best of ``STRATUSLAB_BENCH_STORE_ROUNDS`` rounds (2),
-the baseline and the measured operation alternating within a round.
-Peak RSS growth is this process's high-water mark (``VmHWM``, reset
-through ``/proc/self/clear_refs``) minus its RSS before the operation.
+Each figure is the median of ``STRATUSLAB_BENCH_STORE_ROUNDS`` rounds (3),
+the baseline and the measured operations alternating within a round
+(see ``_blobs``); peak RSS growth is the largest of the rounds. A
+verified ``get`` is bounded by SHA-256 on one core and by the CPU Glance's
+side and the registry need on this machine's cores: that bound, measured
+in the same run, is printed beside the get ratio.
 """
 
 import contextlib
@@ -23,22 +25,20 @@ import hashlib
 import os
 import random
 import shutil
-import subprocess
 import tempfile
-import time
 import uuid
 
 import glance_store
 from glance_store import location as store_location
 from oslo_config import cfg
-import requests
 
 from stratuslab_plugins.appliance import registry
 from stratuslab_plugins.sandbox import registry as sandbox_registry
+from tools.bench import _blobs
 
-MiB = 1024 * 1024
+MiB = _blobs.MiB
 SIZE_MIB = int(os.environ.get('STRATUSLAB_BENCH_STORE_MIB', '1024'))
-ROUNDS = int(os.environ.get('STRATUSLAB_BENCH_STORE_ROUNDS', '2'))
+ROUNDS = int(os.environ.get('STRATUSLAB_BENCH_STORE_ROUNDS', '3'))
 REPOSITORY = 'bench/store'
 TARGET_RATIO = 0.80
 RSS_LIMIT_MIB = 64
@@ -57,40 +57,6 @@ def _write_data(path, size):
     return 'sha256:' + digest.hexdigest()
 
 
-def _rss_kib(field):
-    with open('/proc/self/status') as status:
-        for line in status:
-            if line.startswith(field + ':'):
-                return int(line.split()[1])
-    return 0
-
-
-def _cpu_seconds(pid='self'):
-    """User + system CPU seconds of a process and its threads so far."""
-    with open('/proc/%s/stat' % pid) as stat:
-        fields = stat.read().rsplit(')', 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf('SC_CLK_TCK')
-
-
-def _measure(operation, registry_pid):
-    """Run ``operation``; return its figures.
-
-    ``(seconds, peak RSS growth in MiB, our CPU seconds, the registry's
-    CPU seconds)``: on a 2-core machine the two processes' CPU is what
-    bounds a transfer that hashes four digests.
-    """
-    with contextlib.suppress(OSError):
-        with open('/proc/self/clear_refs', 'w') as refs:
-            refs.write('5')  # resets VmHWM to the current RSS
-    before = _rss_kib('VmRSS')
-    cpu, registry_cpu = _cpu_seconds(), _cpu_seconds(registry_pid)
-    started = time.monotonic()
-    operation()
-    elapsed = time.monotonic() - started
-    return (elapsed, max(0, _rss_kib('VmHWM') - before) / 1024.0,
-            _cpu_seconds() - cpu, _cpu_seconds(registry_pid) - registry_cpu)
-
-
 def _configure_stores(registry_url, file_dir):
     conf = cfg.CONF
     with contextlib.suppress(cfg.DuplicateOptError):
@@ -105,23 +71,6 @@ def _configure_stores(registry_url, file_dir):
     store_location.SCHEME_TO_CLS_BACKEND_MAP.clear()
     glance_store.create_multi_stores(conf)
     return conf
-
-
-def _curl(*args):
-    subprocess.run(['curl', '--silent', '--show-error', '--fail'] + list(
-        args), check=True, stdout=subprocess.DEVNULL)
-
-
-def _curl_push(registry_url, path, digest):
-    response = requests.post('%s/v2/%s/blobs/uploads/'
-                             % (registry_url, REPOSITORY), timeout=60)
-    response.raise_for_status()
-    location = requests.compat.urljoin(registry_url,
-                                       response.headers['Location'])
-    separator = '&' if '?' in location else '?'
-    _curl('-T', path, '-X', 'PUT', '-H',
-          'Content-Type: application/octet-stream',
-          '%s%sdigest=%s' % (location, separator, digest))
 
 
 def _store_add(conf, backend, path, size):
@@ -153,10 +102,61 @@ def _store_get(backend, result):
     return get
 
 
-def _line(name, value, unit, base_name, base, base_unit=None):
-    ratio = value / base if base else float('nan')
-    return '%s: %.1f %s (baseline %s: %.1f %s, ratio %.2f)' % (
-        name, value, unit, base_name, base, base_unit or unit, ratio)
+def _run_rounds(conf, server, path, size, digest):
+    blob_url = '%s/v2/%s/blobs/%s' % (server.url, REPOSITORY, digest)
+    rounds = _blobs.Rounds()
+
+    def measured(name, operation):
+        rounds.add(name, _blobs.measure(operation, server.process.pid))
+
+    for _ in range(ROUNDS):
+        measured('curl -T push', lambda: _blobs.curl_push(
+            server.url, REPOSITORY, path, digest))
+        add, added = _store_add(conf, 'repo', path, size)
+        measured('appliance add', add)
+        measured('curl pull', lambda: _blobs.curl('-o', os.devnull,
+                                                  blob_url))
+        measured('appliance get', _store_get('repo', added))
+        measured('registry client get without digest check',
+                 _unverified_get(server.url, digest))
+        add, filed = _store_add(conf, 'local', path, size)
+        measured('file add (scale)', add)
+        measured('file get (scale)', _store_get('local', filed))
+        os.unlink(filed['url'][len('file://'):])
+    return rounds
+
+
+def _report(rounds, size):
+    label = 'store %d MiB' % SIZE_MIB
+    for name, base in (('appliance add', 'curl -T push'),
+                       ('appliance get', 'curl pull'),
+                       ('registry client get without digest check',
+                        'curl pull'),
+                       ('file add (scale)', 'curl -T push'),
+                       ('file get (scale)', 'curl pull')):
+        print(_blobs.throughput_line(rounds, name, base, size,
+                                     '%s %s' % (label, name)))
+    hashing = _blobs.sha256_seconds(size)
+    cpu = (rounds.median('appliance get', 'cpu') + rounds.median(
+        'appliance get', 'registry_cpu')) / os.cpu_count()
+    print(_blobs.line(
+        '%s verified get bound here (SHA-256 on one core: %.2f s; our and '
+        'the registry\'s CPU over %d cores: %.2f s)'
+        % (label, hashing, os.cpu_count(), cpu),
+        size / 1e6 / max(hashing, cpu), 'MB/s', 'curl pull',
+        size / 1e6 / rounds.median('curl pull')))
+    for name in ('appliance add', 'appliance get'):
+        print(_blobs.line('%s %s peak RSS growth' % (label, name),
+                          rounds.peak(name), 'MiB', 'limit', RSS_LIMIT_MIB))
+    for name in ('curl -T push', 'appliance add', 'curl pull',
+                 'appliance get'):
+        print('%s %s CPU: %.1f s here + %.1f s registry over %.1f s on %d '
+              'cores (medians)' % (
+                  label, name, rounds.median(name, 'cpu'),
+                  rounds.median(name, 'registry_cpu'), rounds.median(name),
+                  os.cpu_count()))
+    print('targets: add and get ratio >= %.2f, RSS ratio < 1.00'
+          % TARGET_RATIO, flush=True)
 
 
 def run():
@@ -169,60 +169,7 @@ def run():
         digest = _write_data(path, size)
         conf = _configure_stores(server.url,
                                  os.path.join(workdir, 'file-store'))
-        mb = size / 1e6
-        blob_url = '%s/v2/%s/blobs/%s' % (server.url, REPOSITORY, digest)
-
-        figures = {}
-
-        def best(name, operation):
-            # The machine is shared: keep each figure's best round, and
-            # alternate baseline and measured operations within a round.
-            measured = _measure(operation, server.process.pid)
-            if name not in figures or measured[0] < figures[name][0]:
-                figures[name] = measured[:1] + (max(
-                    measured[1], figures.get(name, (0, 0))[1]),) + \
-                    measured[2:]
-
-        for _ in range(ROUNDS):
-            best('curl add', lambda: _curl_push(server.url, path, digest))
-            add, added = _store_add(conf, 'repo', path, size)
-            best('ours add', add)
-            best('curl get', lambda: _curl('-o', os.devnull, blob_url))
-            best('ours get', _store_get('repo', added))
-            best('unverified get', _unverified_get(server.url, digest))
-            add, filed = _store_add(conf, 'local', path, size)
-            best('file add', add)
-            best('file get', _store_get('local', filed))
-            os.unlink(os.path.join(workdir, 'file-store',
-                                   filed['url'].rsplit('/', 1)[1]))
-        curl_add, curl_get = figures['curl add'][0], figures['curl get'][0]
-        ours_add, ours_add_rss = figures['ours add'][:2]
-        ours_get, ours_get_rss = figures['ours get'][:2]
-        file_add, file_get = figures['file add'][0], figures['file get'][0]
-
-        label = 'store %d MiB' % SIZE_MIB
-        print(_line('%s appliance add' % label, mb / ours_add, 'MB/s',
-                    'curl -T push', mb / curl_add))
-        print(_line('%s appliance get' % label, mb / ours_get, 'MB/s',
-                    'curl pull', mb / curl_get))
-        print(_line('%s registry client get without digest check' % label,
-                    mb / figures['unverified get'][0], 'MB/s', 'curl pull',
-                    mb / curl_get))
-        print(_line('%s file add (scale)' % label, mb / file_add, 'MB/s',
-                    'curl -T push', mb / curl_add))
-        print(_line('%s file get (scale)' % label, mb / file_get, 'MB/s',
-                    'curl pull', mb / curl_get))
-        print(_line('%s appliance add peak RSS growth' % label,
-                    ours_add_rss, 'MiB', 'limit', RSS_LIMIT_MIB))
-        print(_line('%s appliance get peak RSS growth' % label,
-                    ours_get_rss, 'MiB', 'limit', RSS_LIMIT_MIB))
-        for name in ('curl add', 'ours add', 'curl get', 'ours get'):
-            seconds, _, ours, registry_cpu = figures[name]
-            print('%s %s CPU: %.1f s here + %.1f s registry over %.1f s '
-                  'on %d cores' % (label, name, ours, registry_cpu, seconds,
-                                   os.cpu_count()))
-        print('targets: add and get ratio >= %.2f, RSS ratio < 1.00'
-              % TARGET_RATIO, flush=True)
+        _report(_run_rounds(conf, server, path, size, digest), size)
     finally:
         server.stop()
         shutil.rmtree(workdir, ignore_errors=True)
