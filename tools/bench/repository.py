@@ -16,7 +16,7 @@ tests start it), it is measured beside ``curl``:
   64 MiB whatever the size.
 
 Each figure is the median of ``STRATUSLAB_BENCH_REPOSITORY_ROUNDS`` rounds
-(3), curl and ours alternating (see ``_blobs``). A verified pull is
+(5), curl and ours alternating (see ``_blobs``). A verified pull is
 bounded by SHA-256 on one core and by the CPU the registry and we need
 on this machine's cores; that bound, measured in the same run, is
 printed beside the pull ratio.
@@ -38,7 +38,7 @@ from tools.bench import _blobs
 
 MiB = _blobs.MiB
 SIZE_MIB = int(os.environ.get('STRATUSLAB_BENCH_REPOSITORY_MIB', '1024'))
-ROUNDS = int(os.environ.get('STRATUSLAB_BENCH_REPOSITORY_ROUNDS', '3'))
+ROUNDS = int(os.environ.get('STRATUSLAB_BENCH_REPOSITORY_ROUNDS', '5'))
 REPOSITORY = 'bench/repository'
 PUSH_TARGET, PULL_TARGET, RSS_LIMIT_MIB = 0.70, 0.80, 64
 _ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
