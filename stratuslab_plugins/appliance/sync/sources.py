@@ -135,11 +135,8 @@ def _read_list(source, subscription, catalogue, at):
 
 def _read_registry(source, subscription, catalogue, at, client_for):
     repo = repository_mod.ApplianceRepository(client_for(source.location))
-    prefix = source.project + '/'
     try:
-        names = [name for name in repo.client.list_repositories()
-                 if name.startswith(prefix)]
-        for name in sorted(names):
+        for name in repo.client.list_project_repositories(source.project):
             for tag in sorted(repo.client.list_tags(name)):
                 if not source.wants_tag(tag):
                     continue

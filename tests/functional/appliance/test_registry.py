@@ -17,6 +17,7 @@ import testtools
 from stratuslab_plugins.appliance import exceptions
 from stratuslab_plugins.appliance import registry
 from tests.functional.appliance import flaky_proxy
+from tests.functional.appliance import harbor_api
 from tests.functional.appliance import token_server
 from tests.functional import registry_fixture
 
@@ -302,6 +303,13 @@ class SecuredRegistryTest(testtools.TestCase):
             self.assertIn('401', str(e))
             self.assertIn('user name and password', str(e))
 
+    def test_project_listing_without_harbor_gives_the_refusal(self):
+        client = self.client(ca_file=self.registry.ca_file,
+                             username='robot', password='wrong')
+        e = self.assertRaises(exceptions.RegistryAuthError,
+                              client.list_project_repositories, 'vo')
+        self.assertIn('list repositories', str(e))
+
     def test_unknown_ca_is_refused_unless_insecure(self):
         e = self.assertRaises(exceptions.RegistryError,
                               self.client(username='robot',
@@ -352,3 +360,50 @@ class TokenRegistryTest(testtools.TestCase):
             e = self.assertRaises(exceptions.RegistryAuthError,
                                   client.list_tags, REPO)
             self.assertIn('401', str(e))
+
+
+class HarborProjectListingTest(testtools.TestCase):
+    """Harbor refuses the catalog to robots; its project API lists."""
+
+    def setUp(self):
+        super().setUp()
+        self.registry = self.useFixture(registry_fixture.RegistryFixture())
+        self.harbor = self.useFixture(harbor_api.HarborAPI(
+            self.registry.url, {'robot$vo': 's3cret'}))
+        direct = registry.RegistryClient(self.registry.url)
+        self.addCleanup(direct.close)
+        for name in ('vo/ubuntu', 'vo/centos', 'vo-other/alma', 'other/x'):
+            checksums = direct.push_blob(name, io.BytesIO(name.encode()))
+            config = direct.push_bytes(name, registry.EMPTY_CONFIG)
+            direct.push_manifest(name, '1', {
+                'schemaVersion': 2, 'mediaType': registry.OCI_MANIFEST,
+                'config': {'mediaType': registry.EMPTY_CONFIG_TYPE,
+                           'digest': config, 'size': 2},
+                'layers': [{'mediaType': 'application/x-qemu-disk',
+                            'digest': checksums.digest,
+                            'size': checksums.size}]})
+
+    def client(self, **kwargs):
+        client = registry.RegistryClient(self.harbor.url, backoff=0,
+                                         **kwargs)
+        self.addCleanup(client.close)
+        return client
+
+    def test_project_repositories_come_from_the_project_api(self):
+        self.useFixture(fixtures.MonkeyPatch(
+            'stratuslab_plugins.appliance.registry.HARBOR_PAGE_SIZE', 1))
+        client = self.client(username='robot$vo', password='s3cret')
+        self.assertEqual(['vo/centos', 'vo/ubuntu'],
+                         client.list_project_repositories('vo'))
+        # Refused the catalog, then paged through the project API (one
+        # repository a page here: the list is whole only if paging works).
+        self.assertEqual(('GET', '/v2/_catalog'), self.harbor.requests[0])
+        self.assertIn(('GET', '/api/v2.0/projects/vo/repositories'),
+                      self.harbor.requests)
+        self.assertEqual(['1'], client.list_tags('vo/ubuntu'))
+
+    def test_refused_robot_is_named(self):
+        client = self.client(username='robot$vo', password='wrong')
+        e = self.assertRaises(exceptions.RegistryAuthError,
+                              client.list_project_repositories, 'vo')
+        self.assertIn('list the repositories of project vo', str(e))

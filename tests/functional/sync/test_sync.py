@@ -25,6 +25,7 @@ import subprocess
 import sys
 import time
 import types
+import urllib.parse
 
 import fixtures
 from keystoneauth1 import noauth
@@ -45,6 +46,7 @@ from stratuslab_plugins.grid import vo_map
 from stratuslab_plugins.image import sync as glance_sync
 from stratuslab_plugins.osc import plugin as osc_plugin
 from stratuslab_plugins.osc import subscription as subscription_cmd
+from tests.functional.appliance import harbor_api
 from tests.functional import glance_fixture
 from tests.functional import registry_fixture
 from tests import pki
@@ -151,10 +153,10 @@ class SyncTest(testtools.TestCase):
             tag='sync-' + self.vo, **settings)}}
         return subscriptions.parse(data)[self.vo]
 
-    def sync(self, subscription, at=None):
+    def sync(self, subscription, at=None, client_for=None):
         del self.writes[:]
         syncer = runner.Synchronizer(
-            self.catalog, lambda url: registry.RegistryClient(url),
+            self.catalog, client_for or registry.RegistryClient,
             vo_map=self.vos)
         report, = syncer.run([subscription], at=at)
         return report
@@ -324,6 +326,33 @@ class SyncTest(testtools.TestCase):
         self.assertEqual({PROJECTS[0]: 'accepted'}, image.members)
         self.assertIn(':22.04@sha256:', image.get(plan.MPURI))
         self.assertEqual(data, self.download(image.id))
+
+    def test_registry_project_source_on_harbor(self):
+        # Harbor lists a project's repositories to its robot accounts
+        # through its project API only; the sync finds them there.
+        harbor = self.useFixture(harbor_api.HarborAPI(
+            self.registry.url, {'robot$sync': 's3cret'}))
+        project = self.vo.split('.')[0] + '-harbor'
+        wanted = repository.ApplianceRepository(self.client).create(
+            '%s/alma:9' % project, io.BytesIO(os.urandom(20 * KiB)),
+            title='Alma', disk_format='raw', endorser=model.Endorser(
+                dn=self.endorser.dn, ca=self.endorser.issuer_dn,
+                email='jane@example.org'))
+        subscription = self.subscription([{
+            'registry': harbor.url, 'project': project}],
+            projects=[PROJECTS[0]])
+        self.assertSynced(self.sync(subscription, client_for=(
+            lambda url: registry.RegistryClient(
+                url, username='robot$sync', password='s3cret'))))
+        # Registered, pointing at the Harbor host. (Glance reads another
+        # registry than its own over HTTPS only, which this stand-in does
+        # not serve: reading is test_registry_project_source's part.)
+        image, = self.images(subscription).values()
+        self.assertEqual(wanted.identifier, image.get(plan.APPDB_ID))
+        self.assertIn(urllib.parse.urlsplit(harbor.url).netloc,
+                      image.get(plan.MPURI))
+        self.assertIn(('GET', '/api/v2.0/projects/%s/repositories'
+                       % project), harbor.requests)
 
     def test_import_mode_copies_into_the_store(self):
         data, sums = self.push(100 * KiB)
