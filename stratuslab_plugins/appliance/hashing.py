@@ -80,6 +80,9 @@ class ContentHasher:
     """
 
     def __init__(self, algorithms=ALL_ALGORITHMS, depth=4):
+        #: Chunks a worker may hold besides the one it hashes: a caller
+        #: reusing buffers must cycle through more than ``depth + 1``.
+        self.depth = depth
         self._workers = {name: _HashWorker(name, depth)
                          for name in algorithms}
         self._size = 0

@@ -10,11 +10,13 @@ are in tools/bench/repository.py.
 import hashlib
 import io
 import os
+import time
 
 import fixtures
 import testtools
 
 from stratuslab_plugins.appliance import exceptions
+from stratuslab_plugins.appliance import hashing
 from stratuslab_plugins.appliance import registry
 from tests.functional.appliance import flaky_proxy
 from tests.functional.appliance import harbor_api
@@ -92,6 +94,36 @@ class AnonymousRegistryTest(testtools.TestCase):
         self.assertEqual(digest, self.client.delete_manifest(REPO, '1.0'))
         self.assertRaises(exceptions.RegistryNotFound,
                           self.client.get_manifest, REPO, '1.0')
+
+    def test_pull_reuses_buffers_only_once_hashed(self):
+        # Slow hashing threads and small buffers: the ring must not hand
+        # out a buffer a thread has not hashed yet, or the pull fails its
+        # digest check.
+        self.useFixture(fixtures.MonkeyPatch(
+            'stratuslab_plugins.appliance.registry.PULL_BUFFER_SIZE',
+            16 * 1024))
+        slow_update = hashing._HashWorker.run
+
+        def run(worker):
+            update = worker.hash.update
+
+            class Slow(object):
+                def update(self, chunk):
+                    time.sleep(0.002)
+                    update(chunk)
+            worker.hash, real = Slow(), worker.hash
+            try:
+                slow_update(worker)
+            finally:
+                worker.hash = real
+        self.useFixture(fixtures.MonkeyPatch(
+            'stratuslab_plugins.appliance.hashing._HashWorker.run', run))
+        checksums = self.client.push_blob(REPO, io.BytesIO(self.data))
+        out = io.BytesIO()
+        pulled = self.client.pull_blob(REPO, checksums.digest, out,
+                                       algorithms=('sha512',))
+        self.assertEqual(self.data, out.getvalue())
+        self.assertEqual(checksums.sha512, pulled.sha512)
 
     def test_missing_things_are_named(self):
         digest = 'sha256:' + 'a' * 64
