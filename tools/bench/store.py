@@ -12,7 +12,7 @@ check costs. Targets
 
 The data is random bytes in a temporary file (``STRATUSLAB_BENCH_STORE_MIB``
 MiB, 1024 by default), removed at the end with the registry's storage.
-Each figure is the median of ``STRATUSLAB_BENCH_STORE_ROUNDS`` rounds (3),
+Each figure is the median of ``STRATUSLAB_BENCH_STORE_ROUNDS`` rounds (5),
 the baseline and the measured operations alternating within a round
 (see ``_blobs``); peak RSS growth is the largest of the rounds. A
 verified ``get`` is bounded by SHA-256 on one core and by the CPU Glance's
@@ -38,7 +38,7 @@ from tools.bench import _blobs
 
 MiB = _blobs.MiB
 SIZE_MIB = int(os.environ.get('STRATUSLAB_BENCH_STORE_MIB', '1024'))
-ROUNDS = int(os.environ.get('STRATUSLAB_BENCH_STORE_ROUNDS', '3'))
+ROUNDS = int(os.environ.get('STRATUSLAB_BENCH_STORE_ROUNDS', '5'))
 REPOSITORY = 'bench/store'
 TARGET_RATIO = 0.80
 RSS_LIMIT_MIB = 64
