@@ -13,15 +13,15 @@ towards an account that is not a Harbor administrator:
   is passed to the real registry, anonymously, as for a public project.
 """
 
-import base64
 import http.server
 import json
 import re
-import threading
 import urllib.parse
 
 import fixtures
 import requests
+
+from tests.functional.appliance import loopback_http
 
 _PROJECT_API = re.compile(r'^/api/v2\.0/projects/([^/]+)/repositories$')
 #: Headers of the registry's answer passed on to the client.
@@ -42,20 +42,11 @@ class HarborAPI(fixtures.Fixture):
         self.requests = []
 
     def _setUp(self):
-        server = http.server.ThreadingHTTPServer(('127.0.0.1', 0),
-                                                 self._handler())
-        self.url = 'http://127.0.0.1:%d' % server.server_port
-        thread = threading.Thread(target=server.serve_forever, daemon=True)
-        thread.start()
-        self.addCleanup(server.server_close)
-        self.addCleanup(server.shutdown)
+        self.url = 'http://127.0.0.1:%d' % loopback_http.serve(
+            self, self._handler())
 
     def _authorized(self, header):
-        if not header or not header.startswith('Basic '):
-            return False
-        user, _, password = base64.b64decode(header[6:]).decode().partition(
-            ':')
-        return user in self.users and self.users[user] == password
+        return loopback_http.basic_user(header, self.users) is not None
 
     def _repositories(self, project, query):
         page = int(query.get('page', ['1'])[0])

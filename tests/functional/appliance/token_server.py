@@ -11,7 +11,6 @@ certificate the registry verifies against ``rootcertbundle``.
 
 import base64
 import http.server
-import threading
 import time
 import urllib.parse
 import uuid
@@ -20,6 +19,7 @@ from cryptography.hazmat.primitives import serialization
 import fixtures
 import jwt
 
+from tests.functional.appliance import loopback_http
 from tests import pki
 
 SERVICE = 'test-registry'
@@ -38,20 +38,11 @@ class TokenServer(fixtures.Fixture):
         ca = pki.make_ca('Token Signing CA')
         self.signer = pki.issue(ca, 'token signer')
         self.root_bundle = ca.cert_pem()
-        server = http.server.ThreadingHTTPServer(('127.0.0.1', 0),
-                                                 self._handler())
-        self.realm = 'http://127.0.0.1:%d/token' % server.server_port
-        thread = threading.Thread(target=server.serve_forever, daemon=True)
-        thread.start()
-        self.addCleanup(server.server_close)
-        self.addCleanup(server.shutdown)
+        self.realm = 'http://127.0.0.1:%d/token' % loopback_http.serve(
+            self, self._handler())
 
     def _authorized(self, header):
-        if not header or not header.startswith('Basic '):
-            return None
-        user, _, password = base64.b64decode(header[6:]).decode().partition(
-            ':')
-        return user if self.users.get(user) == password else None
+        return loopback_http.basic_user(header, self.users)
 
     def _token(self, user, scopes):
         access = []
