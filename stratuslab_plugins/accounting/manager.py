@@ -107,6 +107,24 @@ def load_session(conf):
     return session
 
 
+def record_context(conf, session, region=None):
+    """The :class:`records.RecordContext` the options and Keystone give.
+
+    :param region: the region whose Keystone names the users; None for
+        the session's default.
+    """
+    users = identity.UserNames(session, conf.accounting.user_name_attribute,
+                               region_name=region)
+    vos = build_vo_map(conf, session)
+    return records.RecordContext(
+        site_name=conf.grid.site_name,
+        vo_for_project=vos.vo_for_project,
+        user_name_for=users.get,
+        cloud_type=conf.accounting.cloud_type,
+        cloud_compute_service=conf.accounting.cloud_compute_service,
+        cpu_fallback=conf.accounting.cpu_duration_fallback)
+
+
 class Manager:
     """Run extractors, feed messengers, move windows.
 
@@ -141,18 +159,8 @@ class Manager:
         messengers = [plugin(conf, kinds) for plugin in
                       loading.messenger_classes(names).values()]
         extractors = loading.extractor_classes(conf.accounting.extractors)
-        region = (conf.accounting.regions or [None])[0]
-        users = identity.UserNames(session,
-                                   conf.accounting.user_name_attribute,
-                                   region_name=region)
-        vos = build_vo_map(conf, session)
-        context = records.RecordContext(
-            site_name=conf.grid.site_name,
-            vo_for_project=vos.vo_for_project,
-            user_name_for=users.get,
-            cloud_type=conf.accounting.cloud_type,
-            cloud_compute_service=conf.accounting.cloud_compute_service,
-            cpu_fallback=conf.accounting.cpu_duration_fallback)
+        context = record_context(
+            conf, session, region=(conf.accounting.regions or [None])[0])
         state = state_mod.StateLedger.from_url(
             conf.accounting.ledger_connection)
         # Exact usage: what the notification listener and the libvirt

@@ -31,25 +31,33 @@ CHUNK_SIZE = 8 * 1024 * 1024
 ALL_ALGORITHMS = ('sha1', 'sha256', 'sha512')
 
 
+class DerivedIdentifiers:
+    """The names content gets from its checksums.
+
+    For the classes that keep ``sha256`` and ``sha1``: :class:`Checksums`
+    and ``model.Appliance``.
+    """
+
+    @property
+    def digest(self):
+        """The OCI digest (``sha256:<hex>``) of the content, when known."""
+        return 'sha256:' + self.sha256 if self.sha256 else None
+
+    @property
+    def stratuslab_id(self):
+        """The StratusLab Marketplace identifier, when the SHA-1 is known."""
+        return (identifiers.stratuslab_identifier(self.sha1)
+                if self.sha1 else None)
+
+
 @dataclasses.dataclass(frozen=True)
-class Checksums:
+class Checksums(DerivedIdentifiers):
     """Size in bytes and hex checksums of one content (None: not computed)."""
 
     size: int
     sha1: str = None
     sha256: str = None
     sha512: str = None
-
-    @property
-    def digest(self):
-        """The OCI digest (``sha256:<hex>``) of the content."""
-        return 'sha256:' + self.sha256 if self.sha256 else None
-
-    @property
-    def stratuslab_id(self):
-        """The StratusLab Marketplace identifier (from the SHA-1)."""
-        return (identifiers.stratuslab_identifier(self.sha1)
-                if self.sha1 else None)
 
 
 class _HashWorker(threading.Thread):

@@ -19,6 +19,7 @@ import dataclasses
 import datetime
 
 from stratuslab_plugins.appliance import exceptions
+from stratuslab_plugins.appliance import hashing
 from stratuslab_plugins.appliance import identifiers
 
 GLANCE_PREFIX = 'org.openstack.glance.'
@@ -128,7 +129,7 @@ class Endorser:
 
 
 @dataclasses.dataclass
-class Appliance:
+class Appliance(hashing.DerivedIdentifiers):
     """One endorsed virtual appliance (see the module docstring)."""
 
     identifier: str
@@ -184,17 +185,6 @@ class Appliance:
                 raise exceptions.InvalidInput(
                     'Glance property %r of appliance %s does not start with '
                     '%r.' % (key, self.identifier, GLANCE_PREFIX))
-
-    @property
-    def digest(self):
-        """The OCI digest of the content, when known."""
-        return 'sha256:' + self.sha256 if self.sha256 else None
-
-    @property
-    def stratuslab_id(self):
-        """The StratusLab Marketplace identifier, when the SHA-1 is known."""
-        return (identifiers.stratuslab_identifier(self.sha1)
-                if self.sha1 else None)
 
     @property
     def media_type(self):

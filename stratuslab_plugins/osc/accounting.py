@@ -41,11 +41,9 @@ from oslo_config import cfg
 
 from stratuslab_plugins.accounting.api import client as api_client
 from stratuslab_plugins.accounting import exceptions
-from stratuslab_plugins.accounting import identity
 from stratuslab_plugins.accounting import loading
 from stratuslab_plugins.accounting import manager as manager_mod
 from stratuslab_plugins.accounting import messages
-from stratuslab_plugins.accounting import records
 from stratuslab_plugins.accounting import summary
 from stratuslab_plugins.cmd import accounting as cmd_accounting
 from stratuslab_plugins.conf import accounting as accounting_conf
@@ -177,16 +175,7 @@ class _AccountingCommand(command.Lister):
             conf.set_override('regions', [client.region_name], 'accounting')
         try:
             extractors = loading.extractor_classes(names)
-            vos = manager_mod.build_vo_map(conf, client.session)
-            users = identity.UserNames(client.session,
-                                       conf.accounting.user_name_attribute)
-            context = records.RecordContext(
-                site_name=conf.grid.site_name,
-                vo_for_project=vos.vo_for_project,
-                user_name_for=users.get,
-                cloud_type=conf.accounting.cloud_type,
-                cloud_compute_service=conf.accounting.cloud_compute_service,
-                cpu_fallback=conf.accounting.cpu_duration_fallback)
+            context = manager_mod.record_context(conf, client.session)
             return manager_mod.Manager(conf, extractors, [], None, context,
                                        client.session)
         except exceptions.AccountingError as exc:

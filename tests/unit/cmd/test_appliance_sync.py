@@ -1,7 +1,6 @@
 """``stratuslab-appliance-sync``: configuration errors and its report."""
 
 import io
-import logging
 import os
 
 import fixtures
@@ -11,6 +10,7 @@ import yaml
 from stratuslab_plugins.appliance.sync import plan
 from stratuslab_plugins.appliance.sync import runner
 from stratuslab_plugins.cmd import appliance_sync
+from tests.unit.cmd import root_logging
 
 
 class MainTest(testtools.TestCase):
@@ -19,17 +19,7 @@ class MainTest(testtools.TestCase):
         super().setUp()
         self.tmp = self.useFixture(fixtures.TempDir()).path
         self.log = os.path.join(self.tmp, 'sync.log')
-        # main() runs oslo.log's setup, which adds a root handler writing
-        # to log_file; remove it so later tests do not write there.
-        root = logging.getLogger()
-        before = list(root.handlers)
-
-        def restore():
-            for handler in list(root.handlers):
-                if handler not in before:
-                    root.removeHandler(handler)
-                    handler.close()
-        self.addCleanup(restore)
+        self.useFixture(root_logging.RootLogging())
 
     def main(self, subscriptions, *args):
         subs = os.path.join(self.tmp, 'subs.yaml')

@@ -1,6 +1,5 @@
 """The listener's command: configuration and its errors."""
 
-import logging
 import os
 
 import fixtures
@@ -11,6 +10,7 @@ from stratuslab_plugins.accounting import exceptions
 from stratuslab_plugins.cmd import listener
 from stratuslab_plugins.conf import accounting as accounting_conf
 from stratuslab_plugins.conf import usage as usage_conf
+from tests.unit.cmd import root_logging
 
 
 class LedgerUrlTest(testtools.TestCase):
@@ -45,23 +45,9 @@ class LedgerUrlTest(testtools.TestCase):
 
 class MainTest(testtools.TestCase):
 
-    def keep_root_logging(self):
-        # main() runs oslo.log's setup, which adds a handler on the root
-        # logger writing to log_file; left behind, it writes into a deleted
-        # directory for every later test of the worker.
-        root = logging.getLogger()
-        before = list(root.handlers)
-
-        def restore():
-            for handler in list(root.handlers):
-                if handler not in before:
-                    root.removeHandler(handler)
-                    handler.close()
-        self.addCleanup(restore)
-
     def test_unusable_ledger_exits_2_naming_it(self):
         tmp = self.useFixture(fixtures.TempDir()).path
-        self.keep_root_logging()
+        self.useFixture(root_logging.RootLogging())
         log = os.path.join(tmp, 'listener.log')
         config = os.path.join(tmp, 'listener.conf')
         with open(config, 'w') as out:

@@ -2,15 +2,11 @@
 
 import os
 
-import fixtures
-import testtools
 
-from stratuslab_plugins.appliance import image_list
 from stratuslab_plugins.appliance import subscriptions
 from stratuslab_plugins.appliance.sync import catalog
 from stratuslab_plugins.appliance.sync import runner
 from stratuslab_plugins.grid import vo_map
-from tests import pki
 from tests.unit.appliance.sync import test_sources
 
 VO = test_sources.VO
@@ -28,27 +24,15 @@ class FailingCatalog(catalog.MemoryCatalog):
         super().delete(image_id)
 
 
-class RunnerTest(testtools.TestCase):
+class RunnerTest(test_sources.SignedListCase):
 
     def setUp(self):
         super().setUp()
-        self.dir = self.useFixture(fixtures.TempDir()).path
-        ca = pki.make_ca()
-        self.ca_path = pki.write_ca_dir(os.path.join(self.dir, 'ca'), ca)
-        self.jane = pki.issue(ca, 'Jane', email='jane@example.org')
-        self.path = os.path.join(self.dir, 'vo.list')
         self.catalog = FailingCatalog()
         self.vos = vo_map.VOMap({'p1': VO, 'p2': VO, 'p3': 'other'})
         self.sub = subscriptions.parse({'vos': {VO: {
             'sources': [{'image_list': self.path}],
             'ca_path': self.ca_path}}})[VO]
-
-    def write(self, appliances):
-        listed = image_list.ImageList.new(
-            'VO images', test_sources.model.Endorser(dn='x', ca='y'),
-            appliances, vo=VO)
-        with open(self.path, 'wb') as f:
-            f.write(listed.sign(self.jane.cert_pem(), self.jane.key_pem()))
 
     def run_sync(self, dry_run=False):
         del self.catalog.calls[:]

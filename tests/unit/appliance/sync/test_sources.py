@@ -26,7 +26,8 @@ def appliance(name, location=BLOB, **fields):
         locations=[location] if location else [], **fields)
 
 
-class ListSourceTest(testtools.TestCase):
+class SignedListCase(testtools.TestCase):
+    """A test CA, an endorser (Jane) and the VO's list file to sign."""
 
     def setUp(self):
         super().setUp()
@@ -44,6 +45,9 @@ class ListSourceTest(testtools.TestCase):
             document = document.replace(*raw_extra)
         with open(self.path, 'wb') as f:
             f.write(document)
+
+
+class ListSourceTest(SignedListCase):
 
     def read(self, at=None, **settings):
         sub = subscriptions.parse({'vos': {VO: dict(
