@@ -188,6 +188,37 @@ Possible values:
 
 Related options:
     * ``appliance_repository``
+    * ``appliance_read_verification``
+"""),
+    cfg.StrOpt(
+        'appliance_read_verification',
+        default='auto',
+        choices=[
+            ('auto', 'verify reads of a store with a trust policy, and '
+                     'reads from a registry other than '
+                     'appliance_registry_url'),
+            ('always', 'verify every full read'),
+            ('never', 'leave the check to the clients (os_hash_value)'),
+        ],
+        help="""
+Which full reads glance-api checks against the location's digest.
+
+A checked read hashes every byte it serves with SHA-256 and fails
+at its end if the registry sent other bytes than the digest names;
+it costs one core about 0.6 s per GiB on the glance-api host. Every
+OpenStack consumer already checks what Glance serves against the
+image's ``os_hash_value`` or ``checksum`` before using it (Nova
+and Cinder through glanceclient, openstacksdk, Glance's own image
+cache and ``copy-image``), so Glance's other stores never re-hash
+on read. ``auto`` checks where this
+store makes a promise of its own: a trust policy judges a digest,
+so a store with one checks that the bytes are that digest, and a
+registry run by someone else is checked before its bytes leave
+glance-api. Ranged reads are never checked (a part has no digest).
+
+Related options:
+    * ``appliance_trust_policy_file``
+    * ``appliance_registry_url``
 """),
 ]
 

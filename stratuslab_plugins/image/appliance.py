@@ -30,10 +30,13 @@ Locations are self-describing and content-addressed::
 ``HEX`` is the SHA-256 of the image data (the layer's digest). ``TAG``
 names the manifest: ``glance-<image id>`` for images this store added.
 Reads check that the tag still names that content, and the trust policy
-reads the endorsement from that manifest; ``delete`` removes that
-manifest only, so a blob shared with another image stays (the registry's
-garbage collector removes blobs no manifest references). A location
-without a tag is read-only: the store never deletes what it did not add.
+reads the endorsement from that manifest. Whether the bytes served are
+also hashed against the digest is ``appliance_read_verification``'s
+choice (by default: with a trust policy, or from another registry).
+``delete`` removes that manifest only, so a blob shared with another
+image stays (the registry's garbage collector removes blobs no manifest
+references). A location without a tag is read-only: the store never
+deletes what it did not add.
 
 This module is a thin adapter: the registry protocol, checksums, the
 appliance model and the trust policy are in ``stratuslab_plugins.
@@ -427,13 +430,27 @@ class Store(glance_store.driver.Store):
                 'Store %s refuses to serve %s: %s.'
                 % (self.backend_group, loc.get_uri(), verdict.reason))
 
+    def _verifies(self, location):
+        """Whether a full read of ``location`` is checked against its digest.
+
+        ``appliance_read_verification`` decides; ``auto`` checks where
+        the store promises more than Glance's ``os_hash_value`` does: a
+        trust policy judged the digest, or the bytes come from another
+        site's registry (see the option's help).
+        """
+        mode = self._store_conf.appliance_read_verification
+        if mode == 'auto':
+            return (self.policy is not None
+                    or location.store_location.netloc != self._own_netloc())
+        return mode == 'always'
+
     @capabilities.check
     def get(self, location, offset=0, chunk_size=None, context=None):
         """Return ``(iterator of the data, size)``, from ``offset``.
 
         :param chunk_size: bytes to read from ``offset`` (a ranged read);
             None reads to the end. A full read is verified against the
-            digest as it ends.
+            digest as it ends when :meth:`_verifies` says so.
         """
         loc = location.store_location
         action = 'read %s' % loc.get_uri()
@@ -448,7 +465,8 @@ class Store(glance_store.driver.Store):
             # A Range from the end would be refused (416): nothing to read.
             chunks = (client.iter_blob(loc.repository, loc.digest,
                                        offset=offset, size=size,
-                                       chunk_size=self.READ_CHUNKSIZE)
+                                       chunk_size=self.READ_CHUNKSIZE,
+                                       verify=self._verifies(location))
                       if offset < size else (chunk for chunk in ()))
         if chunk_size:
             chunks = _limited(chunks, chunk_size)

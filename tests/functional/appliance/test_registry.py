@@ -219,6 +219,15 @@ class AnonymousRegistryTest(testtools.TestCase):
         e = self.assertRaises(exceptions.ApplianceError, b''.join, chunks)
         self.assertIn(checksums.digest, str(e))
 
+    def test_grown_blob_is_refused(self):
+        checksums = self.client.push_blob(REPO, io.BytesIO(self.data))
+        with open(self.registry.blob_path(checksums.digest), 'ab') as f:
+            f.write(b'appended')
+        chunks = self.client.iter_blob(REPO, checksums.digest,
+                                       size=checksums.size)
+        e = self.assertRaises(exceptions.IntegrityError, b''.join, chunks)
+        self.assertIn('too long', str(e))
+
     def test_deletes_disabled_or_unreachable_registry(self):
         self.registry.stop()
         e = self.assertRaises(exceptions.RegistryUnavailable,

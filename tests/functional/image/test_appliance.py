@@ -192,6 +192,67 @@ class ApplianceStoreTest(store_base.StoreTestCase):
         self.assertIn('names no content digest', str(error))
 
 
+class ReadVerificationTest(store_base.StoreTestCase):
+    """Which reads hash the bytes served (``appliance_read_verification``).
+
+    A registry serving other bytes than a digest names is made by
+    altering the blob in the real registry's storage, keeping its size.
+    """
+
+    def setUp(self):
+        super().setUp()
+        self.registry = self.useFixture(registry_fixture.RegistryFixture())
+        self.foreign = self.useFixture(registry_fixture.RegistryFixture(
+            tls=True))
+        options = self.appliance_options(
+            self.registry, appliance_ca_file=self.foreign.ca_file)
+        self.configure_stores(
+            {'repo': ('appliance', options),
+             'checked': ('appliance', dict(
+                 options, appliance_read_verification='always')),
+             'unchecked': ('appliance', dict(
+                 options, appliance_read_verification='never'))}, 'repo')
+        self.data = os.urandom(2 * MiB + 5)
+
+    def alter(self, fixture, digest):
+        with open(fixture.blob_path(digest), 'r+b') as blob:
+            blob.write(bytes([self.data[0] ^ 0xff]))
+        return bytes([self.data[0] ^ 0xff]) + self.data[1:]
+
+    def read(self, url, backend):
+        return b''.join(glance_store.get(url, backend)[0])
+
+    def test_own_registry_is_left_to_os_hash_value_by_default(self):
+        url = glance_store.add_with_multihash(
+            glance_store.multi_backend.CONF, str(uuid.uuid4()),
+            io.BytesIO(self.data), len(self.data), 'repo', 'sha512')[0]
+        altered = self.alter(self.registry, url.split('@')[1])
+        # Glance's clients catch this with os_hash_value
+        # (tests/functional/image/test_glance_api.py); the store does not.
+        self.assertEqual(altered, self.read(url, 'repo'))
+        self.assertEqual(altered, self.read(url, 'unchecked'))
+        error = self.assertRaises(exceptions.BackendException, self.read,
+                                  url, 'checked')
+        self.assertIn('altered', str(error))
+        # A ranged read has no digest to check, even when asked to.
+        chunks, _ = glance_store.get(url, 'checked', offset=1)
+        self.assertEqual(altered[1:], b''.join(chunks))
+
+    def test_another_registry_is_checked_by_default(self):
+        client = self.registry_client(self.foreign.url,
+                                      ca_file=self.foreign.ca_file)
+        digest = client.push_blob(REPO, io.BytesIO(self.data)).digest
+        url = 'appliance://%s/%s@%s' % (self.foreign.url.split('//')[1],
+                                        REPO, digest)
+        self.assertEqual(self.data, self.read(url, 'repo'))
+        altered = self.alter(self.foreign, digest)
+        error = self.assertRaises(exceptions.BackendException, self.read,
+                                  url, 'repo')
+        self.assertIn('altered', str(error))
+        self.assertIn(self.foreign.url, str(error))
+        self.assertEqual(altered, self.read(url, 'unchecked'))
+
+
 class RegistryFailureTest(store_base.StoreTestCase):
 
     def test_registry_down_during_upload(self):
@@ -310,6 +371,15 @@ class TrustPolicyTest(store_base.StoreTestCase):
         error = self.assertRaises(exceptions.Forbidden, glance_store.get,
                                   url, 'endorsed')
         self.assertIn('endorsers.deny', str(error))
+
+    def test_altered_endorsed_appliance_is_refused_as_it_is_read(self):
+        url = self.publish(self.good, self.ENDORSER, 'v4')
+        with open(self.registry.blob_path(url.split('@')[1]), 'r+b') as f:
+            f.seek(1000)
+            f.write(b'\0' * 16)
+        error = self.assertRaises(exceptions.BackendException, b''.join,
+                                  glance_store.get(url, 'endorsed')[0])
+        self.assertIn('altered', str(error))
 
     def test_unendorsed_upload_is_stored_but_not_served(self):
         conf = glance_store.multi_backend.CONF

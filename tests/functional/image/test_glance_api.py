@@ -120,6 +120,32 @@ class GlanceAPIApplianceStoreTest(testtools.TestCase):
         self.assertRaises(sdk_exceptions.NotFoundException,
                           self.conn.image.get_image, image.id)
 
+    def test_altered_registry_bytes_are_caught_by_os_hash_value(self):
+        # The store does not re-hash reads of its own registry by default
+        # (appliance_read_verification = auto): Glance's consumers check
+        # os_hash_value, as they do for every store.
+        data = os.urandom(2 * MiB + 3)
+        image = self.conn.image.create_image(
+            name='appliance-altered', data=data, disk_format='raw',
+            container_format='bare')
+        digest = 'sha256:' + hashlib.sha256(data).hexdigest()
+        with open(self.registry.blob_path(digest), 'r+b') as blob:
+            blob.write(bytes([data[0] ^ 0xff]))
+        error = self.assertRaises(sdk_exceptions.InvalidResponse,
+                                  self.conn.image.download_image, image)
+        self.assertIn('checksum mismatch (sha512)', str(error))
+
+        self.conn.image.import_image(image, method='copy-image',
+                                     stores=['local'])
+        deadline = time.monotonic() + TASK_TIMEOUT
+        record = self.image_record(image.id)
+        while not record.get('os_glance_failed_import'):
+            self.assertLess(time.monotonic(), deadline, record)
+            time.sleep(0.2)
+            record = self.image_record(image.id)
+        self.assertEqual('local', record['os_glance_failed_import'])
+        self.assertEqual('repo', record['stores'])
+
     def test_registry_down_during_upload(self):
         data = os.urandom(4 * MiB)
         image = self.conn.image.create_image(
