@@ -2,9 +2,10 @@
 # devstack plugin for stratuslab-plugins: one line in local.conf,
 #     enable_plugin stratuslab https://example.org/stratuslab-plugins
 # makes an all-in-one grid site: grid-aware scheduling in nova.conf, an
-# `appliance` Glance store over a local OCI registry, and the accounting
-# listener with a periodic APEL publish. doc/devstack.rst has a complete
-# local.conf; devstack/settings lists every knob.
+# `appliance` Glance store over a local OCI registry, the accounting
+# listener with a periodic APEL publish, the usage API and the Horizon
+# panels. doc/devstack.rst has a complete local.conf; devstack/settings
+# lists every knob.
 
 STRATUSLAB_NOVA_DEFAULT_FILTERS="ComputeFilter,ComputeCapabilitiesFilter,ImagePropertiesFilter,ServerGroupAntiAffinityFilter,ServerGroupAffinityFilter"
 STRATUSLAB_NOVA_ALL_FILTERS=nova.scheduler.filters.all_filters
@@ -153,6 +154,31 @@ function configure_stratuslab_accounting {
     configure_stratuslab_keystone_credentials "$file" accounting_keystone
 }
 
+# The usage API reads the ledger and the queue the accounting writes,
+# checks tokens with keystonemiddleware as its own service user, and is
+# registered in the catalog (Horizon and `openstack accounting` look for
+# service type `accounting`). A `vo_manager` role lets a VO manager see
+# his VO's projects.
+function configure_stratuslab_usage_api {
+    local file=$STRATUSLAB_CONF_DIR/api.conf
+    configure_stratuslab_grid_options "$file"
+    iniset "$file" accounting ledger_connection "$STRATUSLAB_LEDGER_URL"
+    iniset "$file" accounting_ssm output_path "$STRATUSLAB_OUTGOING_DIR"
+    iniset "$file" accounting_api bind_host "$STRATUSLAB_API_HOST"
+    iniset "$file" accounting_api bind_port "$STRATUSLAB_API_PORT"
+    create_service_user stratuslab
+    configure_keystone_authtoken_middleware "$file" stratuslab
+    get_or_create_role vo_manager
+    get_or_create_service stratuslab-accounting accounting "Grid usage by VO (stratuslab-plugins)"
+    get_or_create_endpoint accounting "$REGION_NAME" "http://$STRATUSLAB_API_HOST:$STRATUSLAB_API_PORT"
+}
+
+# Horizon loads the panels from its local/enabled directory; devstack's
+# init_horizon, after this phase, collects their static files.
+function configure_stratuslab_dashboard {
+    cp "$STRATUSLAB_DIR"/stratuslab_plugins/dashboard/enabled/_[0-9]*.py "$STRATUSLAB_HORIZON_ENABLED_DIR/"
+}
+
 function configure_stratuslab {
     create_stratuslab_dirs
     configure_stratuslab_vo_map
@@ -166,6 +192,12 @@ function configure_stratuslab {
     if [[ "$STRATUSLAB_ENABLE_ACCOUNTING" == "True" ]]; then
         configure_stratuslab_nova_notifications
         configure_stratuslab_accounting
+    fi
+    if [[ "$STRATUSLAB_ENABLE_USAGE_API" == "True" ]]; then
+        configure_stratuslab_usage_api
+    fi
+    if is_service_enabled horizon && [[ "$STRATUSLAB_ENABLE_DASHBOARD" == "True" ]]; then
+        configure_stratuslab_dashboard
     fi
 }
 
@@ -181,6 +213,9 @@ function start_stratuslab {
     if [[ "$STRATUSLAB_ENABLE_ACCOUNTING" == "True" ]]; then
         run_process sl-acct-listener "$(which stratuslab-accounting-listener) --config-file $STRATUSLAB_CONF_DIR/accounting.conf"
         install_stratuslab_publish_timer
+    fi
+    if [[ "$STRATUSLAB_ENABLE_USAGE_API" == "True" ]]; then
+        run_process sl-acct-api "$(which stratuslab-accounting-api) --config-file $STRATUSLAB_CONF_DIR/api.conf"
     fi
     if is_service_enabled n-cpu && [[ "$STRATUSLAB_ENABLE_LIBVIRT_AGENT" == "True" ]]; then
         run_process sl-libvirt-agent "$(which stratuslab-accounting-libvirt-agent) --config-file $STRATUSLAB_CONF_DIR/accounting.conf"
@@ -201,13 +236,13 @@ function create_stratuslab_samples {
 
 function stop_stratuslab {
     local service
-    for service in sl-registry sl-acct-listener sl-libvirt-agent; do
+    for service in sl-registry sl-acct-listener sl-acct-api sl-libvirt-agent; do
         stop_process "$service"
     done
 }
 
 function cleanup_stratuslab {
-    sudo rm -f "$STRATUSLAB_CRON_FILE"
+    sudo rm -f "$STRATUSLAB_CRON_FILE" "$STRATUSLAB_HORIZON_ENABLED_DIR"/_[0-9]*_stratuslab*.py
     sudo rm -rf "$STRATUSLAB_CONF_DIR" "$STRATUSLAB_DATA_DIR"
 }
 

@@ -30,6 +30,10 @@ function stop_process { _record stop_process "$@"; }
 function openstack { _record openstack "$@"; }
 function get_notification_url { echo "rabbit://stackrabbit:secret@127.0.0.1:5672/"; }
 function configure_keystone_authtoken_middleware { _record configure_keystone_authtoken_middleware "$@"; }
+function create_service_user { _record create_service_user "$@"; }
+function get_or_create_role { _record get_or_create_role "$@"; }
+function get_or_create_service { _record get_or_create_service "$@"; }
+function get_or_create_endpoint { _record get_or_create_endpoint "$@"; }
 function sudo { "$@"; }
 function which { echo "/usr/local/bin/$1"; }
 function hostname { echo devstack-host; }

@@ -11,8 +11,12 @@ import os
 import subprocess
 
 import fixtures
+from keystoneauth1 import loading as ks_loading
 from oslotest import base
 import yaml
+
+from stratuslab_plugins import conf
+from stratuslab_plugins.conf import image as image_conf
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 TOP = os.path.abspath(os.path.join(HERE, '..', '..', '..'))
@@ -196,6 +200,93 @@ class TestPostConfigGlance(DevstackPluginTestCase):
                          registry['storage']['filesystem']['rootdirectory'])
 
 
+class TestPostConfigUsageAPIAndDashboard(DevstackPluginTestCase):
+
+    def setUp(self):
+        super().setUp()
+        self.enabled_dir = self._path('horizon/local/enabled')
+        os.makedirs(self.enabled_dir)
+        self.env.update(STRATUSLAB_DIR=TOP, SERVICE_HOST='10.0.0.5',
+                        REGION_NAME='RegionOne',
+                        STRATUSLAB_HORIZON_ENABLED_DIR=self.enabled_dir)
+
+    def test_usage_api_reads_the_accounting_ledger_and_is_in_the_catalog(self):
+        self.run_phase('stack', 'post-config')
+        api_conf = self._path('etc/stratuslab/api.conf')
+        api = self.ini(api_conf)
+        accounting = self.ini(self._path('etc/stratuslab/accounting.conf'))
+        self.assertEqual(accounting['accounting']['ledger_connection'],
+                         api['accounting']['ledger_connection'])
+        self.assertEqual(accounting['accounting_ssm']['output_path'],
+                         api['accounting_ssm']['output_path'])
+        self.assertEqual({'bind_host': ['10.0.0.5'], 'bind_port': ['8779']},
+                         api['accounting_api'])
+        self.assertEqual([self._path('etc/stratuslab/vo-map.yaml')],
+                         api['grid']['vo_mapping_file'])
+        calls = self.calls()
+        for call in ('create_service_user stratuslab',
+                     'configure_keystone_authtoken_middleware %s stratuslab'
+                     % api_conf,
+                     'get_or_create_role vo_manager',
+                     'get_or_create_service stratuslab-accounting accounting '
+                     'Grid usage by VO (stratuslab-plugins)',
+                     'get_or_create_endpoint accounting RegionOne '
+                     'http://10.0.0.5:8779'):
+            self.assertIn(call, calls)
+
+    def test_no_usage_api_without_accounting(self):
+        self.run_phase('stack', 'post-config',
+                       STRATUSLAB_ENABLE_ACCOUNTING='False')
+        self.assertFalse(os.path.exists(self._path('etc/stratuslab/api.conf')))
+        self.assertFalse([c for c in self.calls() if 'accounting' in c])
+
+    def test_panels_are_enabled_where_horizon_runs(self):
+        self.run_phase('stack', 'post-config',
+                       ENABLED_SERVICES='n-api,g-api,horizon')
+        ours = sorted(name for name in os.listdir(os.path.join(
+            TOP, 'stratuslab_plugins', 'dashboard', 'enabled'))
+            if name[1].isdigit())
+        self.assertEqual(5, len(ours))
+        self.assertEqual(ours, sorted(os.listdir(self.enabled_dir)))
+
+        # clean takes ours away and leaves the other plugins' files.
+        with open(os.path.join(self.enabled_dir, '_1000_other.py'), 'w'):
+            pass
+        self.run_phase('clean')
+        self.assertEqual(['_1000_other.py'], os.listdir(self.enabled_dir))
+
+    def test_no_panels_without_horizon(self):
+        self.run_phase('stack', 'post-config')
+        self.assertEqual([], os.listdir(self.enabled_dir))
+        self.run_phase('stack', 'post-config',
+                       ENABLED_SERVICES='horizon',
+                       STRATUSLAB_ENABLE_DASHBOARD='False')
+        self.assertEqual([], os.listdir(self.enabled_dir))
+
+    def test_every_option_written_is_one_of_ours(self):
+        self.run_phase('stack', 'post-config',
+                       ENABLED_SERVICES='n-api,n-sch,n-cpu,g-api,horizon')
+        known = {group: {opt.dest for opt in opts}
+                 for group, opts in conf.list_opts()}
+        # Keystone groups take the options of the auth plugin they name.
+        password = {opt.dest for opt in ks_loading.get_plugin_loader(
+            'password').get_options()}
+        for options in known.values():
+            if 'auth_type' in options:
+                options |= password
+        known['appliance'] = ({opt.dest for opt in image_conf
+                               .appliance_store_opts}
+                              | {'store_description'})  # glance_store's
+        for path in (self.nova_conf, self.glance_conf,
+                     self._path('etc/stratuslab/accounting.conf'),
+                     self._path('etc/stratuslab/api.conf')):
+            for group, options in self.ini(path).items():
+                if group not in known:
+                    continue  # Nova's, Glance's or a library's
+                with self.subTest(path=path, group=group):
+                    self.assertLessEqual(set(options), known[group])
+
+
 class TestOtherPhases(DevstackPluginTestCase):
 
     def test_install_develops_the_package(self):
@@ -219,6 +310,9 @@ class TestOtherPhases(DevstackPluginTestCase):
         self.assertIn('run_process sl-acct-listener '
                       '/usr/local/bin/stratuslab-accounting-listener '
                       '--config-file %s/accounting.conf' % conf_dir, calls)
+        self.assertIn('run_process sl-acct-api '
+                      '/usr/local/bin/stratuslab-accounting-api '
+                      '--config-file %s/api.conf' % conf_dir, calls)
         with open(self._path('cron.d/stratuslab')) as f:
             cron = f.read()
         self.assertIn('stratuslab-accounting --config-file '
@@ -236,6 +330,7 @@ class TestOtherPhases(DevstackPluginTestCase):
         self.run_phase('unstack')
         self.assertEqual(['stop_process sl-registry',
                           'stop_process sl-acct-listener',
+                          'stop_process sl-acct-api',
                           'stop_process sl-libvirt-agent'],
                          [c for c in self.calls()
                           if c.startswith('stop_process')])
