@@ -34,6 +34,7 @@ Least privilege (``[accounting_keystone]`` user): Nova's policies
 ``admin`` role holds by default; a refused call is reported by name.
 """
 
+import dataclasses
 import datetime
 import logging
 import urllib.parse
@@ -208,9 +209,13 @@ class NovaExtractor(base.Extractor):
                 if (server.get('status') or '').upper() != 'ACTIVE':
                     yield server
 
-    def usages(self, since, until, projects=None):
-        """Yield lists of ``ServerUsage``, one list per page or less."""
-        benchmarks = self.host_benchmarks()
+    def usages(self, since, until, projects=None, benchmarks=None):
+        """Yield lists of ``ServerUsage``, one list per page or less.
+
+        :param benchmarks: ``host_benchmarks()``, read here when None.
+        """
+        if benchmarks is None:
+            benchmarks = self.host_benchmarks()
         batch = []
         for server in self.servers(since, projects):
             usage = self.server_usage(server, until, benchmarks)
@@ -224,11 +229,16 @@ class NovaExtractor(base.Extractor):
 
     def extract(self, since, until, context, projects=None):
         seen = set()
-        for batch in self.usages(since, until, projects):
+        benchmarks = self.host_benchmarks()
+        for batch in self.usages(since, until, projects, benchmarks):
             for usage in context.refine_usages(batch):
                 seen.add(usage.uuid)
                 yield records.build_cloud_record(usage, context)
         # Exact usage: VMs the usage ledger saw in the window that the API
-        # no longer lists (created and purged between two runs).
+        # no longer lists (created and purged between two runs). Their
+        # host's aggregate still gives their benchmark.
         for usage in context.unseen_usages(since, until, seen, projects):
+            if usage.host_benchmark is None:
+                usage = dataclasses.replace(
+                    usage, host_benchmark=benchmarks.get(usage.host))
             yield records.build_cloud_record(usage, context)

@@ -6,6 +6,7 @@ does not produce: flavors whose extra specs a policy hides, an aggregate
 with a malformed ``grid_hepscore``, servers that never launched.
 """
 
+import dataclasses
 import datetime
 
 from keystoneauth1 import noauth
@@ -36,7 +37,9 @@ class TestNovaFallbacks(testtools.TestCase):
             documents={
                 '/os-aggregates': {'aggregates': [
                     {'name': 'bad', 'hosts': ['host1'],
-                     'metadata': {'grid_hepscore': 'fast'}}]},
+                     'metadata': {'grid_hepscore': 'fast'}},
+                    {'name': 'fast', 'hosts': ['host9'],
+                     'metadata': {'grid_hepscore': '12.5'}}]},
                 '/flavors/detail': {'flavors': [
                     {'id': 'f1', 'name': 'm1.small'}]},
                 '/flavors/f1/os-extra_specs': {'extra_specs': {
@@ -82,3 +85,20 @@ class TestNovaFallbacks(testtools.TestCase):
         self.assertEqual({(42, 7)}, {(r.cpu_duration, r.suspend_duration)
                                      for r in found})
         self.assertEqual([2, 1], seen)
+
+    def test_purged_vms_get_their_host_benchmark(self):
+        # VMs only the usage ledger saw (created and purged between runs).
+        purged = [dataclasses.replace(usage, host=host) for usage, host in
+                  zip(fakes.usages(3, project='p2'),
+                      ('host9', 'elsewhere', None))]
+        context = fakes.context()
+        context.unseen_usages = (
+            lambda since, until, seen, projects=None: purged)
+        extractor = nova.NovaExtractor(fakes.make_conf(), self.session)
+        found = {r.vm_uuid: r for r in extractor.extract(NOW, NOW, context)}
+        self.assertEqual(
+            [('HEPscore23', 12.5), (None, None), (None, None)],
+            [(found[u.uuid].benchmark_type, found[u.uuid].benchmark)
+             for u in purged])
+        paths = [path for path, _ in self.cloud.requests]
+        self.assertEqual(1, paths.count('/os-aggregates'))
