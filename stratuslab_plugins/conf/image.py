@@ -210,11 +210,11 @@ OpenStack consumer already checks what Glance serves against the
 image's ``os_hash_value`` or ``checksum`` before using it (Nova
 and Cinder through glanceclient, openstacksdk, Glance's own image
 cache and ``copy-image``), so Glance's other stores never re-hash
-on read. ``auto`` checks where this
-store makes a promise of its own: a trust policy judges a digest,
-so a store with one checks that the bytes are that digest, and a
-registry run by someone else is checked before its bytes leave
-glance-api. Ranged reads are never checked (a part has no digest).
+on read. ``auto`` checks where this store makes a promise of its
+own: a trust policy judges a digest, so a store with one checks
+that the bytes are that digest, and a registry run by someone else
+is checked before its bytes leave glance-api. Ranged reads are
+never checked (a part has no digest).
 
 Related options:
     * ``appliance_trust_policy_file``
