@@ -41,6 +41,16 @@ def aggregates(request):
     return os_api.nova.aggregate_details_list(request)
 
 
+def compute_hosts(request):
+    """Return the names of Nova's compute hosts (its nova-compute services).
+
+    Aggregates name only the hosts they hold; a host in none takes every
+    request, and the Hosts panel lists it too.
+    """
+    return sorted({service.host for service in os_api.nova.service_list(
+        request, binary='nova-compute')})
+
+
 def _usage_endpoint(request):
     explicit = settings.get('STRATUSLAB_ACCOUNTING_API_URL')
     if explicit:

@@ -9,6 +9,16 @@
 ``STRATUSLAB_APPLIANCE_TAG``
     the Glance tag the appliance sync puts on the images it manages
     (the subscriptions' ``tag``), default ``stratuslab-sync``.
+``STRATUSLAB_DOWNTIME_FILE``
+    nova-scheduler's ``[grid_scheduler] downtime_file``, for the Hosts
+    panel to show the downtimes the scheduler reads in it; unset: the
+    aggregates' downtimes only.
+``STRATUSLAB_DOWNTIME_SITE_ENDPOINTS``
+    its ``downtime_site_endpoints``, a list (their downtimes apply to
+    every host).
+``STRATUSLAB_PARTITION_STATUS_FILE``
+    its ``partition_status_file``, for the Hosts panel to show which
+    hosts the batch system holds now; unset: the aggregates' partitions.
 """
 
 from django.conf import settings
@@ -19,6 +29,9 @@ DEFAULTS = {
     'STRATUSLAB_ACCOUNTING_API_URL': None,
     'STRATUSLAB_VO_PROJECT_PROPERTY': 'egi.VO',
     'STRATUSLAB_APPLIANCE_TAG': image_properties.DEFAULT_TAG,
+    'STRATUSLAB_DOWNTIME_FILE': None,
+    'STRATUSLAB_DOWNTIME_SITE_ENDPOINTS': (),
+    'STRATUSLAB_PARTITION_STATUS_FILE': None,
 }
 
 

@@ -13,7 +13,9 @@ class HostsTable(tables.DataTable):
     aggregates = tables.Column(_list('aggregates'),
                                verbose_name=_('Aggregates'))
     vos = tables.Column('vos', verbose_name=_('VOs'), empty_value=_('any'))
-    partition = tables.Column('partition', verbose_name=_('Partition'))
+    partition = tables.Column(
+        lambda row: row.partition + row.partition_source,
+        verbose_name=_('Partition'))
     downtimes = tables.Column(_list('downtimes'),
                               verbose_name=_('Downtime windows'))
     hepscore = tables.Column('hepscore', verbose_name=_('HEPscore/core'),
@@ -30,6 +32,7 @@ class HostsTable(tables.DataTable):
         name = 'grid_hosts'
         verbose_name = _('Grid hosts')
         no_data_message = _(
-            'No host is in a host aggregate. Describe hosts with grid_* '
-            'metadata: openstack aggregate set --property grid_vos=VO '
-            '--property grid_partition=cloud AGGREGATE.')
+            'No compute host, and no host in a host aggregate. Describe '
+            'hosts with grid_* metadata: openstack aggregate set '
+            '--property grid_vos=VO --property grid_partition=cloud '
+            'AGGREGATE.')

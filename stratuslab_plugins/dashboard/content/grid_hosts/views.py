@@ -6,12 +6,34 @@ from horizon import tables as horizon_tables
 from stratuslab_plugins.dashboard import api
 from stratuslab_plugins.dashboard.content.grid_hosts import host_rows
 from stratuslab_plugins.dashboard.content.grid_hosts import tables
+from stratuslab_plugins.dashboard import settings
 
 
 class IndexView(horizon_tables.DataTableView):
     table_class = tables.HostsTable
     template_name = 'admin/grid_hosts/index.html'
     page_title = _('Grid hosts')
+
+    def _compute_hosts(self):
+        try:
+            return api.compute_hosts(self.request)
+        except Exception:
+            exceptions.handle(self.request, _(
+                'Unable to list the compute services; only the hosts of '
+                'aggregates are shown.'))
+            return ()
+
+    def _site_files(self):
+        files = host_rows.SiteFiles(
+            settings.get('STRATUSLAB_DOWNTIME_FILE'),
+            settings.get('STRATUSLAB_DOWNTIME_SITE_ENDPOINTS'),
+            settings.get('STRATUSLAB_PARTITION_STATUS_FILE'))
+        for problem in files.problems:
+            messages.warning(self.request, _(
+                '%(problem)s: the hosts are shown without it (the '
+                'scheduler keeps its last good content).')
+                % {'problem': problem})
+        return files
 
     def get_data(self):
         try:
@@ -20,7 +42,8 @@ class IndexView(horizon_tables.DataTableView):
             exceptions.handle(self.request,
                               _('Unable to retrieve the host aggregates.'))
             return []
-        rows = host_rows.rows_for(aggregates)
+        rows = host_rows.rows_for(aggregates, hosts=self._compute_hosts(),
+                                  files=self._site_files())
         bad = [row.host for row in rows if row.problems]
         if bad:
             messages.warning(self.request, _(
