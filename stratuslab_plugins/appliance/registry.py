@@ -695,6 +695,10 @@ class RegistryClient:
                     for chunk in _response_chunks(response, chunk_size,
                                                   ring):
                         received += len(chunk)
+                        # Checked read or not, never more than announced.
+                        if size is not None and received > size:
+                            raise self._size_error(repository, digest,
+                                                   received, size)
                         if hasher:
                             hasher.update(chunk)
                         yield chunk
@@ -720,13 +724,17 @@ class RegistryClient:
         if verify:
             self._verify(repository, digest, size, hasher.result())
 
+    def _size_error(self, repository, digest, received, size):
+        return exceptions.IntegrityError(
+            'Blob %s of %s at %s: received %s bytes, expected %d; the '
+            'download is %s.' % (
+                digest, repository, self.url,
+                received if received < size else 'more than %d' % size,
+                size, 'truncated' if received < size else 'too long'))
+
     def _verify(self, repository, digest, size, checksums):
         if size is not None and checksums.size != size:
-            raise exceptions.IntegrityError(
-                'Blob %s of %s at %s: received %d bytes, expected %d; the '
-                'download is %s.' % (
-                    digest, repository, self.url, checksums.size, size,
-                    'truncated' if checksums.size < size else 'too long'))
+            raise self._size_error(repository, digest, checksums.size, size)
         if checksums.digest != digest:
             raise exceptions.IntegrityError(
                 'Blob %s of %s at %s: the content received has digest %s; '

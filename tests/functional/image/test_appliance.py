@@ -238,6 +238,18 @@ class ReadVerificationTest(store_base.StoreTestCase):
         chunks, _ = glance_store.get(url, 'checked', offset=1)
         self.assertEqual(altered[1:], b''.join(chunks))
 
+    def test_a_grown_blob_is_refused_even_unchecked(self):
+        url = glance_store.add_with_multihash(
+            glance_store.multi_backend.CONF, str(uuid.uuid4()),
+            io.BytesIO(self.data), len(self.data), 'repo', 'sha512')[0]
+        with open(self.registry.blob_path(url.split('@')[1]), 'ab') as blob:
+            blob.write(b'appended')
+        chunks, size = glance_store.get(url, 'unchecked')
+        self.assertEqual(len(self.data), size)
+        error = self.assertRaises(exceptions.BackendException, b''.join,
+                                  chunks)
+        self.assertIn('too long', str(error))
+
     def test_another_registry_is_checked_by_default(self):
         client = self.registry_client(self.foreign.url,
                                       ca_file=self.foreign.ca_file)
