@@ -26,6 +26,7 @@ from openstack_dashboard.test import helpers as horizon_helpers
 from openstack_dashboard.test.test_data import utils as test_data_utils
 
 from stratuslab_plugins.accounting.api import client as usage_client
+from tests import horizon_stubs
 
 USAGE = {
     'since': '2026-11-01T00:00:00+00:00',
@@ -90,6 +91,7 @@ class UsagePanelInChromiumTest(static_testing.StaticLiveServerTestCase):
         if not chromium():
             self.fail('chromium is not installed: apt-get install chromium '
                       '(bindep.txt lists it)')
+        horizon_stubs.restore_after(self)
         test_data_utils.load_test_data(self)
         # Horizon's own way of signing a user in for browser tests
         # (openstack_dashboard.test.helpers.SeleniumAdminTestCase).

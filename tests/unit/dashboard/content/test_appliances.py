@@ -14,6 +14,7 @@ from openstack_dashboard.test import helpers as test
 from openstack_dashboard.test.test_data import glance_data
 
 from stratuslab_plugins.dashboard import image_properties as props
+from tests import horizon_stubs
 
 INDEX_URL = reverse('horizon:project:appliances:index')
 TEMPLATE = 'project/appliances/index.html'
@@ -25,7 +26,8 @@ def image(image_id, name, **properties):
         disk_format='qcow2', tags=['stratuslab-sync'], **properties)))
 
 
-class AppliancesViewTest(test.TestCase):
+class AppliancesViewTest(horizon_stubs.RestoresClientExceptions,
+                         test.TestCase):
 
     def project(self, **properties):
         return projects.Project(projects.ProjectManager, dict(

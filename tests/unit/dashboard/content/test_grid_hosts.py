@@ -16,6 +16,8 @@ from novaclient.v2 import services as nova_services
 from openstack_dashboard import api as os_api
 from openstack_dashboard.test import helpers as test
 
+from tests import horizon_stubs
+
 INDEX_URL = reverse('horizon:admin:grid_hosts:index')
 TEMPLATE = 'admin/grid_hosts/index.html'
 
@@ -37,7 +39,8 @@ def services(*hosts):
 NOVA_CALLS = {os_api.nova: ['aggregate_details_list', 'service_list']}
 
 
-class GridHostsViewTest(test.BaseAdminViewTests):
+class GridHostsViewTest(horizon_stubs.RestoresClientExceptions,
+                        test.BaseAdminViewTests):
 
     def setUp(self):
         super().setUp()

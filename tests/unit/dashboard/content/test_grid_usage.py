@@ -13,6 +13,7 @@ from django.urls import reverse
 from openstack_dashboard.test import helpers as test
 
 from stratuslab_plugins.accounting.api import client as usage_client
+from tests import horizon_stubs
 from tests.unit.dashboard.content import usage_data
 
 INDEX_URL = reverse('horizon:admin:grid_usage:index')
@@ -20,7 +21,8 @@ CSV_URL = reverse('horizon:admin:grid_usage:csv')
 TEMPLATE = 'admin/grid_usage/index.html'
 
 
-class GridUsageViewTest(test.BaseAdminViewTests):
+class GridUsageViewTest(horizon_stubs.RestoresClientExceptions,
+                        test.BaseAdminViewTests):
 
     @test.create_mocks({usage_client.UsageClient: ['usage', 'queue']})
     def test_chart_has_one_series_per_vo_and_table_the_totals(self):
