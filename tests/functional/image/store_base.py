@@ -7,6 +7,7 @@ and load the stores the way glance-api does
 (``register_store_opts`` then ``create_multi_stores``).
 """
 
+import io
 import os
 
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -18,6 +19,7 @@ from oslo_config import cfg
 from oslo_config import fixture as config_fixture
 import testtools
 
+from stratuslab_plugins.appliance import model
 from stratuslab_plugins.appliance import registry
 
 REPOSITORY = 'glance/images'
@@ -80,3 +82,27 @@ class SignedData:
 
 def random_data(size):
     return os.urandom(size)
+
+
+def publish_endorsed(client, repository, data, tag, endorser_dn,
+                     title='Endorsed'):
+    """Push an appliance endorsed by ``endorser_dn``, as a publisher would.
+
+    Return its ``appliance://`` location (with ``tag``).
+    """
+    checksums = client.push_blob(repository, io.BytesIO(data))
+    item = model.new_appliance(
+        checksums, title=title, disk_format='raw',
+        endorser=model.Endorser(dn=endorser_dn, ca='/C=EU/CN=CA'))
+    notes, layer_notes = item.to_annotations()
+    config = client.push_bytes(repository, registry.EMPTY_CONFIG)
+    client.push_manifest(repository, tag, {
+        'schemaVersion': 2, 'mediaType': registry.OCI_MANIFEST,
+        'config': {'mediaType': registry.EMPTY_CONFIG_TYPE,
+                   'digest': config, 'size': len(registry.EMPTY_CONFIG)},
+        'layers': [{'mediaType': item.media_type,
+                    'digest': checksums.digest, 'size': checksums.size,
+                    'annotations': layer_notes}],
+        'annotations': notes})
+    return 'appliance://%s/%s:%s@%s' % (client.url.split('//')[1],
+                                        repository, tag, checksums.digest)

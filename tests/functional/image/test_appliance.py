@@ -21,7 +21,6 @@ import yaml
 
 from stratuslab_plugins.appliance import exceptions as appliance_exceptions
 from stratuslab_plugins.appliance import model
-from stratuslab_plugins.appliance import registry
 from stratuslab_plugins.image import appliance
 from stratuslab_plugins.sandbox import registry as sandbox_registry
 from tests.functional.appliance import flaky_proxy
@@ -348,24 +347,8 @@ class TrustPolicyTest(store_base.StoreTestCase):
         self.client = self.registry_client(self.registry.url)
 
     def publish(self, data, endorser_dn, tag):
-        """Push an endorsed appliance as a publisher would."""
-        checksums = self.client.push_blob(REPO, io.BytesIO(data))
-        item = model.new_appliance(
-            checksums, title='Endorsed', disk_format='raw',
-            endorser=model.Endorser(dn=endorser_dn, ca='/C=EU/CN=CA'))
-        notes, layer_notes = item.to_annotations()
-        config = self.client.push_bytes(REPO, registry.EMPTY_CONFIG)
-        self.client.push_manifest(REPO, tag, {
-            'schemaVersion': 2, 'mediaType': registry.OCI_MANIFEST,
-            'config': {'mediaType': registry.EMPTY_CONFIG_TYPE,
-                       'digest': config, 'size': 2},
-            'layers': [{'mediaType': item.media_type,
-                        'digest': checksums.digest, 'size': checksums.size,
-                        'annotations': layer_notes}],
-            'annotations': notes})
-        host = self.registry.url.split('//')[1]
-        return 'appliance://%s/%s:%s@%s' % (host, REPO, tag,
-                                            checksums.digest)
+        return store_base.publish_endorsed(self.client, REPO, data, tag,
+                                           endorser_dn)
 
     def test_trusted_appliance_is_served(self):
         url = self.publish(self.good, self.ENDORSER, 'v1')

@@ -12,7 +12,6 @@ the middle of an upload on demand.
 """
 
 import hashlib
-import io
 import os
 import time
 
@@ -22,11 +21,11 @@ import testtools
 import yaml
 
 from stratuslab_plugins.appliance import exceptions as appliance_exceptions
-from stratuslab_plugins.appliance import model
 from stratuslab_plugins.appliance import registry
 from stratuslab_plugins.image import appliance
 from tests.functional.appliance import flaky_proxy
 from tests.functional import glance_fixture
+from tests.functional.image import store_base
 from tests.functional import registry_fixture
 
 MiB = 1024 * 1024
@@ -201,24 +200,8 @@ class GlanceAPIEndorsedApplianceTest(testtools.TestCase):
         self.conn = self.glance.api.connection()
 
     def publish(self, data, tag):
-        checksums = self.client.push_blob(self.PUBLISHED, io.BytesIO(data))
-        item = model.new_appliance(
-            checksums, title='Ubuntu', disk_format='raw',
-            endorser=model.Endorser(dn=self.ENDORSER, ca='/C=EU/CN=CA'))
-        notes, layer_notes = item.to_annotations()
-        config = self.client.push_bytes(self.PUBLISHED,
-                                        registry.EMPTY_CONFIG)
-        self.client.push_manifest(self.PUBLISHED, tag, {
-            'schemaVersion': 2, 'mediaType': registry.OCI_MANIFEST,
-            'config': {'mediaType': registry.EMPTY_CONFIG_TYPE,
-                       'digest': config, 'size': 2},
-            'layers': [{'mediaType': item.media_type,
-                        'digest': checksums.digest, 'size': checksums.size,
-                        'annotations': layer_notes}],
-            'annotations': notes})
-        return 'appliance://%s/%s:%s@%s' % (
-            self.registry.url.split('//')[1], self.PUBLISHED, tag,
-            checksums.digest)
+        return store_base.publish_endorsed(self.client, self.PUBLISHED, data,
+                                           tag, self.ENDORSER, title='Ubuntu')
 
     def add_location(self, url, data):
         """Add ``url`` to a new image; return the image and Glance's task.
