@@ -62,6 +62,7 @@ from stratuslab_plugins.appliance import hashing
 from stratuslab_plugins.appliance import identifiers
 from stratuslab_plugins.appliance import model
 from stratuslab_plugins.appliance import registry
+from stratuslab_plugins.appliance import repository as appliance_repository
 from stratuslab_plugins.appliance import trust
 from stratuslab_plugins.conf import image as image_conf
 
@@ -484,18 +485,10 @@ class Store(glance_store.driver.Store):
         appliance = model.new_appliance(
             checksums, title='Glance image %s' % image_id,
             identifier=image_id, disk_format=disk_format)
-        notes, layer_notes = appliance.to_annotations()
-        notes[IMAGE_ID_ANNOTATION] = image_id
         config = client.push_bytes(repository, registry.EMPTY_CONFIG)
-        return {'schemaVersion': 2, 'mediaType': registry.OCI_MANIFEST,
-                'config': {'mediaType': registry.EMPTY_CONFIG_TYPE,
-                           'digest': config,
-                           'size': len(registry.EMPTY_CONFIG)},
-                'layers': [{'mediaType': appliance.media_type,
-                            'digest': checksums.digest,
-                            'size': checksums.size,
-                            'annotations': layer_notes}],
-                'annotations': notes}
+        manifest = appliance_repository.build_manifest(appliance, config)
+        manifest['annotations'][IMAGE_ID_ANNOTATION] = image_id
+        return manifest
 
     def _check_new(self, client, repository, tag):
         try:

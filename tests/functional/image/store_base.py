@@ -21,6 +21,7 @@ import testtools
 
 from stratuslab_plugins.appliance import model
 from stratuslab_plugins.appliance import registry
+from stratuslab_plugins.appliance import repository as appliance_repository
 
 REPOSITORY = 'glance/images'
 #: The smallest resend window, so that a broken upload of a few MiB
@@ -94,15 +95,8 @@ def publish_endorsed(client, repository, data, tag, endorser_dn,
     item = model.new_appliance(
         checksums, title=title, disk_format='raw',
         endorser=model.Endorser(dn=endorser_dn, ca='/C=EU/CN=CA'))
-    notes, layer_notes = item.to_annotations()
     config = client.push_bytes(repository, registry.EMPTY_CONFIG)
-    client.push_manifest(repository, tag, {
-        'schemaVersion': 2, 'mediaType': registry.OCI_MANIFEST,
-        'config': {'mediaType': registry.EMPTY_CONFIG_TYPE,
-                   'digest': config, 'size': len(registry.EMPTY_CONFIG)},
-        'layers': [{'mediaType': item.media_type,
-                    'digest': checksums.digest, 'size': checksums.size,
-                    'annotations': layer_notes}],
-        'annotations': notes})
+    client.push_manifest(repository, tag, appliance_repository.build_manifest(
+        item, config))
     return 'appliance://%s/%s:%s@%s' % (client.url.split('//')[1],
                                         repository, tag, checksums.digest)
