@@ -16,6 +16,22 @@ from stratuslab_plugins.grid import exceptions
 LOG = logging.getLogger(__name__)
 
 
+def load_site_file(path, parse):
+    """Return ``parse(path, text)`` of a site file, read as UTF-8.
+
+    :raises SourceFileError: naming the file, when it cannot be read or is
+        not UTF-8 text; ``parse``'s own ``GridError`` otherwise.
+    """
+    try:
+        with open(path, encoding='utf-8') as stream:
+            return parse(path, stream.read())
+    except OSError as exc:
+        raise exceptions.SourceFileError(
+            path, 'cannot be read (%s)' % exc.strerror)
+    except UnicodeDecodeError:
+        raise exceptions.SourceFileError(path, 'is not UTF-8 text')
+
+
 class WatchedFile(object):
     """The parsed content of ``path``, refreshed when the file changes.
 
@@ -54,7 +70,6 @@ class WatchedFile(object):
                         'content.', self.path, os.strerror(signature[1]))
             return
         try:
-            with open(self.path, encoding='utf-8') as stream:
-                self._content = self._parse(self.path, stream.read())
-        except (OSError, UnicodeDecodeError, exceptions.GridError) as exc:
+            self._content = load_site_file(self.path, self._parse)
+        except exceptions.GridError as exc:
             LOG.warning('%s; keeping its last good content.', exc)

@@ -17,6 +17,7 @@ from stratuslab_plugins.grid import downtime
 from stratuslab_plugins.grid import exceptions as grid_exceptions
 from stratuslab_plugins.grid import keys
 from stratuslab_plugins.grid import partition
+from stratuslab_plugins.grid import watched_file
 
 UTC = datetime.timezone.utc
 #: How a downtime window or a partition state from a site file is marked.
@@ -33,12 +34,7 @@ def read_site_file(path, parse, empty):
     if not path:
         return empty, None
     try:
-        with open(path, encoding='utf-8') as stream:
-            return parse(path, stream.read()), None
-    except OSError as exc:
-        return empty, '%s cannot be read (%s)' % (path, exc.strerror)
-    except UnicodeDecodeError:
-        return empty, '%s is not UTF-8 text' % path
+        return watched_file.load_site_file(path, parse), None
     except grid_exceptions.GridError as exc:
         return empty, str(exc)
 
@@ -76,11 +72,10 @@ class HostRow:
     """What the Hosts table shows of one compute host.
 
     :param members: ``[(aggregate name, facts, problems)]`` of the host.
-    :param files: the :class:`SiteFiles` of the page, or None.
+    :param files: the :class:`SiteFiles` of the page.
     """
 
-    def __init__(self, host, members, now, files=None):
-        files = files or SiteFiles()
+    def __init__(self, host, members, now, files):
         names = downtime.host_names(host)
         self.id = self.host = host
         self.aggregates = sorted(name for name, _facts, _bad in members)
@@ -116,6 +111,7 @@ def rows_for(aggregates, now=None, hosts=(), files=None):
     :param files: the :class:`SiteFiles` of the page, or None.
     """
     now = now or datetime.datetime.now(UTC).timestamp()
+    files = files or SiteFiles()
     members = {host: [] for host in hosts}
     for aggregate in aggregates:
         facts, problems = grid_aggregates.parse_metadata(
