@@ -18,6 +18,7 @@ import testtools
 from stratuslab_plugins.appliance import exceptions
 from stratuslab_plugins.appliance import hashing
 from stratuslab_plugins.appliance import registry
+from stratuslab_plugins.appliance.registry import uploads
 from tests.functional.appliance import flaky_proxy
 from tests.functional.appliance import harbor_api
 from tests.functional.appliance import token_server
@@ -100,7 +101,8 @@ class AnonymousRegistryTest(testtools.TestCase):
         # out a buffer a thread has not hashed yet, or the pull fails its
         # digest check.
         self.useFixture(fixtures.MonkeyPatch(
-            'stratuslab_plugins.appliance.registry.PULL_BUFFER_SIZE',
+            'stratuslab_plugins.appliance.registry.downloads.'
+            'PULL_BUFFER_SIZE',
             16 * 1024))
         slow_update = hashing._HashWorker.run
 
@@ -149,7 +151,7 @@ class AnonymousRegistryTest(testtools.TestCase):
             f.write(b'ignored header' + self.data)
         with open(path, 'rb') as source:
             source.seek(len(b'ignored header'))
-            stream = registry._UploadStream(source, None, CHUNK)
+            stream = uploads._UploadStream(source, None, CHUNK)
             self.assertEqual(len(self.data), len(stream.body_from(0, '')))
             checksums = self.client.push_blob(REPO, source)
         self.assertEqual(hashlib.sha256(self.data).hexdigest(),
@@ -193,7 +195,7 @@ class AnonymousRegistryTest(testtools.TestCase):
         # Beyond PAD_LIMIT the request is cut instead of padded: still
         # nothing published, and the registry's session is cancelled.
         self.useFixture(fixtures.MonkeyPatch(
-            'stratuslab_plugins.appliance.registry.PAD_LIMIT', CHUNK))
+            'stratuslab_plugins.appliance.registry.uploads.PAD_LIMIT', CHUNK))
         e = self.assertRaises(exceptions.InvalidInput, self.client.push_blob,
                               REPO, Pipe(self.data), size=len(self.data) * 2)
         self.assertIn('ended at byte %d' % len(self.data), str(e))
@@ -281,8 +283,8 @@ class FlakyRegistryTest(testtools.TestCase):
             self.assertEqual(self.data, out.getvalue())
 
     def test_pipe_beyond_the_resend_window_fails_cleanly(self):
-        data = os.urandom(4 * registry.PIECE_SIZE)
-        self.proxy.cut_request_after = 3 * registry.PIECE_SIZE
+        data = os.urandom(4 * uploads.PIECE_SIZE)
+        self.proxy.cut_request_after = 3 * uploads.PIECE_SIZE
         e = self.assertRaises(exceptions.RegistryError,
                               self.client.push_blob, REPO, Pipe(data))
         self.assertIn('cannot be re-read', str(e))
@@ -434,7 +436,8 @@ class HarborProjectListingTest(testtools.TestCase):
 
     def test_project_repositories_come_from_the_project_api(self):
         self.useFixture(fixtures.MonkeyPatch(
-            'stratuslab_plugins.appliance.registry.HARBOR_PAGE_SIZE', 1))
+            'stratuslab_plugins.appliance.registry.listings.'
+            'HARBOR_PAGE_SIZE', 1))
         client = self.client(username='robot$vo', password='s3cret')
         self.assertEqual(['vo/centos', 'vo/ubuntu'],
                          client.list_project_repositories('vo'))

@@ -2,13 +2,13 @@
 
 import testtools
 
-from stratuslab_plugins.appliance import registry_auth
+from stratuslab_plugins.appliance.registry import auth
 
 
 class ChallengeTest(testtools.TestCase):
 
     def test_harbor_bearer_challenge(self):
-        scheme, params = registry_auth.parse_challenge(
+        scheme, params = auth.parse_challenge(
             'Bearer realm="https://harbor.example/service/token",'
             'service="harbor-registry",scope="repository:vo/ubuntu:pull,push"')
         self.assertEqual('bearer', scheme)
@@ -18,17 +18,17 @@ class ChallengeTest(testtools.TestCase):
 
     def test_basic_challenge(self):
         self.assertEqual(('basic', {'realm': 'test'}),
-                         registry_auth.parse_challenge('Basic realm="test"'))
-        self.assertEqual(('', {}), registry_auth.parse_challenge(None))
+                         auth.parse_challenge('Basic realm="test"'))
+        self.assertEqual(('', {}), auth.parse_challenge(None))
 
     def test_scope_keys_match_urls(self):
         self.assertEqual(
             'repository:vo/ubuntu',
-            registry_auth.scope_key('https://h/v2/vo/ubuntu/blobs/uploads/x'))
+            auth.scope_key('https://h/v2/vo/ubuntu/blobs/uploads/x'))
         self.assertEqual(
-            registry_auth.scope_key('https://h/v2/vo/ubuntu/manifests/1'),
-            registry_auth._key_of_scope('repository:vo/ubuntu:pull'))
+            auth.scope_key('https://h/v2/vo/ubuntu/manifests/1'),
+            auth._key_of_scope('repository:vo/ubuntu:pull'))
         self.assertEqual('registry:catalog',
-                         registry_auth.scope_key('https://h/v2/_catalog?n=1'))
+                         auth.scope_key('https://h/v2/_catalog?n=1'))
         self.assertEqual('registry:catalog',
-                         registry_auth._key_of_scope('registry:catalog:*'))
+                         auth._key_of_scope('registry:catalog:*'))

@@ -1,0 +1,47 @@
+"""Where a registry and its blobs are: base URLs and blob URLs.
+
+A registry is named by its origin (``https://HOST[:PORT]``), nothing more:
+credentials have their own options, and a path would be ignored by the
+OCI API. A blob URL (``https://HOST/v2/REPOSITORY/blobs/sha256:HEX``) is
+what our image lists put in ``hv:uri``: any HTTP client downloads it, and
+it names the registry, the repository and the content.
+"""
+
+import re
+import urllib.parse
+
+from stratuslab_plugins.appliance import exceptions
+from stratuslab_plugins.appliance import identifiers
+
+_BLOB_URL_RE = re.compile(r'^/v2/(.+)/blobs/(sha256:[a-f0-9]{64})$')
+
+
+def check_registry_url(url):
+    """Return ``url`` without trailing ``/`` if it is an http(s) base URL."""
+    parts = urllib.parse.urlsplit(url or '')
+    if (parts.scheme not in ('http', 'https') or not parts.netloc
+            or parts.path not in ('', '/') or parts.query or parts.fragment
+            or '@' in parts.netloc):
+        raise exceptions.InvalidInput(
+            'Registry URL %r is invalid: give scheme and host only, for '
+            'example https://registry.example:5000 (credentials go in '
+            'their own options).' % (url,))
+    return '%s://%s' % (parts.scheme, parts.netloc)
+
+
+def parse_blob_url(url):
+    """Split a blob URL into ``(registry_url, repository, digest)``.
+
+    Blob URLs (``https://HOST/v2/REPOSITORY/blobs/sha256:HEX``) are what
+    our image lists put in ``hv:uri``: any HTTP client can download them,
+    and we can find the registry and content they name.
+    """
+    parts = urllib.parse.urlsplit(url or '')
+    match = _BLOB_URL_RE.match(parts.path)
+    if parts.scheme not in ('http', 'https') or not match or parts.query:
+        raise exceptions.InvalidInput(
+            'Location %r is not an OCI blob URL '
+            '(https://HOST/v2/REPOSITORY/blobs/sha256:DIGEST).' % (url,))
+    repository = identifiers.check_repository(match.group(1))
+    return check_registry_url('%s://%s' % (parts.scheme, parts.netloc)), \
+        repository, match.group(2)
