@@ -11,7 +11,10 @@ dry run prints and the runner applies in order. The rules:
   stopped halfway resumes cleanly;
 * an offered image gets only the changes that differ (attributes,
   visibility, un-hiding, reactivation, members): a run with nothing new
-  plans nothing;
+  plans nothing. Where the attributes came from (the list's
+  ``dc:identifier``, :data:`PASSENGERS`) is rewritten only along with a
+  real change: a list re-issued under a new identifier with the same
+  entries writes nothing;
 * an image whose appliance is no longer offered is retired at once:
   hidden (``os_hidden``), deactivated, and marked with the time and the
   reason. A new version of an appliance retires the old image the same
@@ -58,6 +61,12 @@ GiB = 1024 ** 3
 #: from the image when the value goes.
 OPTIONAL = ('os_distro', 'os_version', 'architecture', IMAGE_LIST, ENDORSER,
             EXPIRES, IDENTIFIER)
+#: Properties that say where the attributes came from, not what the image
+#: is: written with the image and with any real change, never a reason to
+#: write on their own. Endorsers re-issue a list (new ``dc:identifier``,
+#: new dates) every few days with the same entries; rewriting every image
+#: each time would be churn in Glance and in its notifications.
+PASSENGERS = (IMAGE_LIST,)
 
 
 @dataclasses.dataclass
@@ -177,6 +186,8 @@ def _keep(image, attributes, projects):
                if image.get(key) != value}
     remove = [key for key in OPTIONAL + (RETIRED_AT, RETIRED_REASON)
               if key not in attributes and image.get(key) is not None]
+    if not set(changes).union(remove).difference(PASSENGERS):
+        changes, remove = {}, []
     if image.status == 'deactivated':
         actions.append(Action('reactivate', image.id,
                               'its appliance is offered again'))

@@ -10,7 +10,8 @@ signed by a CA made for the test (tests/pki.py), and synced with
 test uses its own VO and tag, so they share the services without seeing
 each other's images. It proves, through Glance's own API: the first
 sync (properties, location validated by Glance, members accepted for two
-projects of the VO), that a second sync sends no write call, a new
+projects of the VO), that a second sync sends no write call, nor one
+after the list is re-issued under a new identifier, a new
 version, an expiry and the grace period, that a tampered list or a
 denied endorser change nothing, a registry project source, and import
 mode (a copy in the file store).
@@ -228,6 +229,14 @@ class SyncTest(testtools.TestCase):
                          image.members)
         self.assertEqual(data_a, self.download(image.id))
 
+        report = self.sync(subscription)
+        self.assertSynced(report)
+        self.assertEqual([], [a.describe() for a in report.planned])
+        self.assertEqual([], self.writes)
+
+        # The endorser re-issues the list: new dc:identifier, new dates,
+        # same entries. Nothing is written (issue 18).
+        self.write_list([ubuntu, alma])
         report = self.sync(subscription)
         self.assertSynced(report)
         self.assertEqual([], [a.describe() for a in report.planned])

@@ -133,6 +133,23 @@ class PlanTest(testtools.TestCase):
         self.assertEqual(['p2', 'p1', 'p2', 'p3'],
                          [a.args['project'] for a in actions[1:]])
 
+    def test_list_reissued_under_a_new_identifier_writes_nothing(self):
+        # Endorsers re-sign their list every few days: new dc:identifier,
+        # same entries. Issue 18: that rewrote image_list on every image.
+        image = managed(self.ubuntu, self.sub, image_list='list-0',
+                        members={'p1': 'accepted', 'p2': 'accepted'})
+        self.assertEqual([], self.plan([self.ubuntu], [image]))
+        image.attributes.pop('image_list')
+        self.assertEqual([], self.plan([self.ubuntu], [image]))
+
+    def test_list_identifier_rides_along_with_a_real_change(self):
+        image = managed(self.ubuntu, self.sub, image_list='list-0',
+                        name='Old name',
+                        members={'p1': 'accepted', 'p2': 'accepted'})
+        update, = self.plan([self.ubuntu], [image])
+        self.assertEqual({'name': 'Ubuntu', 'image_list': 'list-1'},
+                         update.args['changes'])
+
     def test_images_of_other_vos_are_not_seen(self):
         image = managed(self.ubuntu, self.sub, stratuslab_vo='other')
         self.assertEqual(['register'],
