@@ -19,6 +19,13 @@ and the run goes on.
 Runs given an explicit ``since`` or a project subset are one-off
 re-publications: they never move the windows (an explicit ``until`` alone
 does: it is a catch-up to that time).
+
+Each VM's record is preceded by its records at the month ends its window
+crosses (see :mod:`.months`), so the repository books every second in
+the month it happened. At an extraction window's first run (no window
+stored yet) the month ends reach back ``[accounting]
+first_publication_months`` months: a VM running for months gets its
+past booked month by month, not into the current month.
 """
 
 import dataclasses
@@ -31,6 +38,7 @@ from stratuslab_plugins.accounting.ledger import state as state_mod
 from stratuslab_plugins.accounting.ledger import usage as usage_ledger
 from stratuslab_plugins.accounting import loading
 from stratuslab_plugins.accounting.messengers import noop
+from stratuslab_plugins.accounting import months
 from stratuslab_plugins.accounting import records
 from stratuslab_plugins.accounting.usage import measured as usage_measured
 from stratuslab_plugins.conf import accounting as accounting_conf
@@ -135,16 +143,19 @@ class Manager:
     :param state: a ``StateLedger``.
     :param context: the run's ``records.RecordContext``.
     :param session: keystoneauth1 session handed to extractors.
+    :param measured: the :class:`~.usage.measured.LedgerUsage` month-end
+        records read usage from; None: records alone tell it.
     """
 
     def __init__(self, conf, extractors, messengers, state, context,
-                 session=None):
+                 session=None, measured=None):
         self.conf = conf
         self.extractors = extractors
         self.messengers = messengers
         self.state = state
         self.context = context
         self.session = session
+        self.month_ends = months.MonthEnds(measured, context.cpu_fallback)
         self.kinds = enabled_kinds(conf)
         self._check_kinds()
 
@@ -171,7 +182,8 @@ class Manager:
                 conf.accounting.ledger_connection))
         context.refine_usages = measured.refine
         context.unseen_usages = measured.unseen
-        return cls(conf, extractors, messengers, state, context, session)
+        return cls(conf, extractors, messengers, state, context, session,
+                   measured)
 
     def _check_kinds(self):
         for name, plugin in self.extractors.items():
@@ -190,16 +202,39 @@ class Manager:
         return (name, region or '', self.context.site_name)
 
     def _start(self, key, since, until):
+        """Return the window's ``(start, month-end floor)``.
+
+        Month-end records go back to the window's start, or at a first
+        run (no window stored) ``first_publication_months`` further.
+        """
         if since is not None:
-            return since
+            return since, since
         end = self.state.window_end(key)
         if end is not None:
-            return end
+            return end, end
         days = self.conf.accounting.first_run_lookback_days
-        return until - datetime.timedelta(days=days)
+        start = until - datetime.timedelta(days=days)
+        floor = months.first_publication_floor(
+            until, self.conf.accounting.first_publication_months)
+        return start, min(start, floor)
+
+    def _extracted(self, plugin, region, start, until, projects, result):
+        """Yield an extractor's records of the enabled kinds with a VO."""
+        extractor = plugin(self.conf, self.session, region)
+        for record in extractor.extract(start, until, self.context,
+                                        projects):
+            for item in expand(record):
+                if item.kind not in self.kinds:
+                    continue
+                if item.vo is None:
+                    self._skip(project_of(record), result)
+                    continue
+                yield item
 
     def records(self, since=None, until=None, projects=None, result=None):
         """Yield every record of the run, VO-less projects skipped.
+
+        A VM's month-end records come before its record.
 
         :param result: a :class:`RunResult` filled as records pass.
         """
@@ -208,21 +243,16 @@ class Manager:
         for region in self.regions():
             for name, plugin in self.extractors.items():
                 key = self._window_key(name, region)
-                start = self._start(key, records.utc(since), until)
+                start, floor = self._start(key, records.utc(since), until)
                 result.since[key] = start
-                extractor = plugin(self.conf, self.session, region)
-                for record in extractor.extract(start, until, self.context,
-                                                projects):
-                    for item in expand(record):
-                        if item.kind not in self.kinds:
-                            continue
-                        if item.vo is None:
-                            self._skip(project_of(record), result)
-                            continue
-                        result.records += 1
-                        result.by_kind[item.kind] = (
-                            result.by_kind.get(item.kind, 0) + 1)
-                        yield item
+                items = self._extracted(plugin, region, start, until,
+                                        projects, result)
+                for item in self.month_ends.with_month_ends(items, floor,
+                                                            until):
+                    result.records += 1
+                    result.by_kind[item.kind] = (
+                        result.by_kind.get(item.kind, 0) + 1)
+                    yield item
 
     def _skip(self, project, result):
         if project not in result.skipped_projects:

@@ -112,6 +112,12 @@ def cloud_fields(record):
         ('Status', record.status),
     ]
     numbers = [
+        # The repository files a record that is not ``completed`` under
+        # the month of RecordCreateTime; without it, under StartTime +
+        # WallDuration + SuspendDuration, which falls months early for a
+        # VM that was shut off for a while (APEL 2.5.0,
+        # ReplaceCloudRecord).
+        ('RecordCreateTime', _epoch(record.measured_at)),
         ('StartTime', _epoch(record.start_time)),
         # EndTime 0 is the repository's "still running".
         ('EndTime', _epoch(record.end_time) if record.end_time else 0),
@@ -370,9 +376,9 @@ def record_document(record):
     """
     if record.kind == 'cloud':
         document = dict(cloud_fields(record))
-        for key in ('StartTime', 'EndTime', 'SuspendDuration',
-                    'WallDuration', 'CpuDuration', 'PublicIPCount', 'Memory',
-                    'Disk'):
+        for key in ('RecordCreateTime', 'StartTime', 'EndTime',
+                    'SuspendDuration', 'WallDuration', 'CpuDuration',
+                    'PublicIPCount', 'Memory', 'Disk'):
             if key in document:
                 document[key] = int(document[key])
         for key in ('CpuCount', 'Benchmark'):

@@ -167,7 +167,34 @@ Possible values:
     * A number of days, 0 or more.
 
 Related options:
-    * None
+    * ``first_publication_months``
+"""),
+    cfg.IntOpt(
+        'first_publication_months',
+        default=12,
+        min=0,
+        help="""
+How many past months a VM's first publication books month by month.
+
+The repository files a cloud record under the month it is measured in
+and takes a VM's usage in a month as the difference from its previous
+record. Each run therefore sends, before a VM's record, one record per
+month end since the VM's previous record. At the first run of an
+extraction window (no window stored in the ledger yet) a VM running for
+months gets such records back to its start, but for at most this many
+months before the current one; what lies further back is booked into
+the oldest of them. 0 books a running VM's past into the current month,
+as cASO does.
+
+Lower it when the repository already holds this site's records of those
+months from another publisher (cASO, say): a month-end record REPLACEs
+the record of its VM and month.
+
+Possible values:
+    * A number of months, 0 or more.
+
+Related options:
+    * ``first_run_lookback_days``
 """),
     cfg.IntOpt(
         'page_size',

@@ -453,6 +453,15 @@ def cpu_seconds_for_instances(connection, uuids, until):
     return result
 
 
+def cpu_samples_for_instances(connection, uuids):
+    """Return ``{uuid: [CpuSample]}``: every reading the agents sent.
+
+    For readers that need more than the sum by a time (a month-end
+    record interpolates between two readings).
+    """
+    return _cpu_samples(connection, uuids)
+
+
 def usage_for_instance(connection, uuid, until):
     """Return one instance's :class:`~.intervals.Usage` up to ``until``.
 
@@ -547,6 +556,10 @@ class UsageLedger:
     def cpu_seconds_for_instances(self, uuids, until):
         with self.engine.connect() as connection:
             return cpu_seconds_for_instances(connection, uuids, until)
+
+    def cpu_samples_for_instances(self, uuids):
+        with self.engine.connect() as connection:
+            return cpu_samples_for_instances(connection, uuids)
 
     def rejected(self):
         """Return the rejected notifications, oldest first."""

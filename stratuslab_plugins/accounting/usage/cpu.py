@@ -25,6 +25,7 @@ EVENT_TYPE = 'stratuslab.instance.cpu'
 PAYLOAD_VERSION = '1.0'
 
 NANOSECONDS = 10 ** 9
+_MICROSECOND = datetime.timedelta(microseconds=1)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -92,7 +93,44 @@ def from_payload(payload, what='CPU sample notification'):
     return samples
 
 
-def cpu_seconds(samples, until=None):
+def _segments(samples):
+    """Return each run's readings, oldest first, split at counter resets.
+
+    A reading lower than the previous one of the same run is a restart
+    the agent missed: it starts a new segment.
+    """
+    segments, current = [], {}
+    for sample in sorted(set(samples),
+                         key=lambda s: (s.sampled_at, s.cpu_time_ns)):
+        run = (sample.host, sample.run_id)
+        segment = current.get(run)
+        if segment is None or sample.cpu_time_ns < segment[-1].cpu_time_ns:
+            segment = current[run] = []
+            segments.append(segment)
+        segment.append(sample)
+    return segments
+
+
+def _reading_at(segment, until, interpolate):
+    """Return a segment's counter at ``until`` (ns), or None before it."""
+    taken = [s for s in segment if until is None or s.sampled_at <= until]
+    if not taken:
+        return None
+    last = taken[-1]
+    if not interpolate or len(taken) == len(segment):
+        return last.cpu_time_ns
+    # The counter only grows within a run: between two readings, spread
+    # what it gained evenly over the time between them.
+    # Integers throughout: a counter of months of CPU time is past the
+    # nanosecond precision of a float.
+    following = segment[len(taken)]
+    elapsed = (until - last.sampled_at) // _MICROSECOND
+    between = (following.sampled_at - last.sampled_at) // _MICROSECOND
+    return last.cpu_time_ns + (
+        following.cpu_time_ns - last.cpu_time_ns) * elapsed // between
+
+
+def cpu_seconds(samples, until=None, interpolate=False):
     """Return the CPU seconds ``samples`` add up to by ``until``, or None.
 
     None when no sample was taken by then (no agent reports the instance:
@@ -103,17 +141,14 @@ def cpu_seconds(samples, until=None):
     :param samples: every sample of one instance, any order, duplicates
         allowed.
     :param until: ignore samples taken after it (aware UTC); None for all.
+    :param interpolate: also count the part of the next reading of a run
+        that falls before ``until``, as if the CPU time between two
+        readings were spent evenly: what a month-end record needs, so
+        that a month gets the CPU time of its last minutes.
     """
-    taken = [s for s in set(samples)
-             if until is None or s.sampled_at <= until]
-    if not taken:
+    readings = [_reading_at(segment, until, interpolate)
+                for segment in _segments(samples)]
+    readings = [r for r in readings if r is not None]
+    if not readings:
         return None
-    finished = 0
-    last = {}
-    for sample in sorted(taken, key=lambda s: (s.sampled_at, s.cpu_time_ns)):
-        run = (sample.host, sample.run_id)
-        previous = last.get(run)
-        if previous is not None and sample.cpu_time_ns < previous:
-            finished += previous
-        last[run] = sample.cpu_time_ns
-    return int((finished + sum(last.values())) // NANOSECONDS)
+    return sum(readings) // NANOSECONDS

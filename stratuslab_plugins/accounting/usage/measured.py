@@ -17,6 +17,7 @@ without the listener gets the API's records, unchanged.
 import dataclasses
 
 from stratuslab_plugins.accounting import records
+from stratuslab_plugins.accounting.usage import cpu as cpu_mod
 
 
 def apply_measured(server_usage, usage=None, cpu_seconds=None):
@@ -80,6 +81,34 @@ class LedgerUsage:
         cpu = self.ledger.cpu_seconds_for_instances(uuids, until)
         return [apply_measured(u, measured.get(u.uuid), cpu.get(u.uuid))
                 for u in usages]
+
+    def cpu_samples(self, uuids):
+        """Return ``{uuid: [CpuSample]}`` of the instances the agents read."""
+        return self.ledger.cpu_samples_for_instances(list(uuids))
+
+    def as_of(self, uuids, moment, samples=None):
+        """Return ``({uuid: Usage}, {uuid: CPU seconds})`` at ``moment``.
+
+        The usage is the ledger's, from its intervals (absent for an
+        instance it has no event of, or that had not started); the CPU
+        seconds are interpolated between the readings around ``moment``
+        (see :func:`.cpu.cpu_seconds`), for every instance an agent read
+        by then.
+
+        :param samples: :meth:`cpu_samples` of ``uuids``, when the caller
+            asks for several moments; read here when None.
+        """
+        uuids = list(uuids)
+        if samples is None:
+            samples = self.cpu_samples(uuids)
+        usages = self.ledger.usage_for_instances(uuids, moment)
+        cpu = {}
+        for uuid in uuids:
+            seconds = cpu_mod.cpu_seconds(samples.get(uuid, ()), moment,
+                                          interpolate=True)
+            if seconds is not None:
+                cpu[uuid] = seconds
+        return usages, cpu
 
     def unseen(self, since, until, seen, projects=None):
         """Return ``ServerUsage`` of VMs alive in the window the API missed.

@@ -38,6 +38,28 @@ class CpuSecondsTest(testtools.TestCase):
         self.assertIsNone(cpu.cpu_seconds(samples, nova.at(0)))
         self.assertIsNone(cpu.cpu_seconds([]))
 
+    def test_interpolation_spreads_a_run_between_two_readings(self):
+        samples = [sample(0, 0), sample(10, 600), sample(20, 900),
+                   sample(12, 50, run='2')]
+        # Run 1 gained 600 s over minutes 0-10: 240 s by minute 4. Run 2
+        # had not been read by then.
+        self.assertEqual(240, cpu.cpu_seconds(samples, nova.at(4),
+                                              interpolate=True))
+        self.assertEqual(750 + 50, cpu.cpu_seconds(
+            samples, nova.at(15), interpolate=True))
+        # After the last reading of a run, nothing is made up.
+        self.assertEqual(950, cpu.cpu_seconds(samples, nova.at(60),
+                                              interpolate=True))
+        self.assertEqual(600, cpu.cpu_seconds(samples, nova.at(10),
+                                              interpolate=True))
+
+    def test_interpolation_stops_at_a_missed_restart(self):
+        # The counter fell between minutes 10 and 20: that run ended at
+        # its minute-10 reading, nothing of the next one is spread back.
+        samples = [sample(0, 0), sample(10, 600), sample(20, 30)]
+        self.assertEqual(600, cpu.cpu_seconds(samples, nova.at(15),
+                                              interpolate=True))
+
 
 class PayloadTest(testtools.TestCase):
 
