@@ -199,8 +199,12 @@ class _AccountingCommand(command.Lister):
 
 # -- usage API (issue 10) ---------------------------------------------
 
+# wall_hours and cpu_hours are within the period asked for; the
+# lifetime_* columns are the instance's whole life to the period's end.
+# Unknown CPU time stays None: empty in CSV, "None" in a table.
 _API_RECORD_COLUMNS = ('uuid', 'name', 'project_id', 'vo', 'status',
                        'started_at', 'ended_at', 'wall_hours', 'cpu_hours',
+                       'lifetime_wall_hours', 'lifetime_cpu_hours',
                        'send_state')
 
 
@@ -254,12 +258,18 @@ class ShowUsage(_AccountingCommand):
         if api is not None:
             body = _from_api(api.usage, since=_iso(since), until=_iso(until),
                              step='month', by=parsed_args.by)
-            return (('VO' if parsed_args.by == 'vo' else 'Project',
-                     'Wall hours', 'CPU hours'),
-                    [(s['key'],
-                      round(sum(p['wall_hours'] for p in s['points']), 2),
-                      round(sum(p['cpu_hours'] for p in s['points']), 2))
-                     for s in body['series']])
+            # "Until": the API stops at the time of the request.
+            columns = ('VO' if parsed_args.by == 'vo' else 'Project',
+                       'Wall hours', 'CPU hours',
+                       'Without CPU time (server-months)',
+                       'Until')
+            rows = []
+            for series in body['series']:
+                totals = api_client.series_totals(series)
+                rows.append((series['key'], totals.wall_hours,
+                             totals.cpu_hours, totals.cpu_unknown,
+                             body['until']))
+            return columns, rows
         rows = summary.summarise(self.records(parsed_args), parsed_args.by,
                                  since, until)
         columns = ('VO' if parsed_args.by == 'vo' else 'Project', 'Servers',
@@ -267,5 +277,6 @@ class ShowUsage(_AccountingCommand):
                    'Servers with CPU time')
         return columns, [
             (r.key, r.servers, round(r.wall_hours, 2),
-             round(r.vcpu_hours, 2), round(r.cpu_hours, 2), r.cpu_known)
+             round(r.vcpu_hours, 2),
+             round(r.cpu_hours, 2) if r.cpu_known else None, r.cpu_known)
             for r in rows]

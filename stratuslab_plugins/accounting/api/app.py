@@ -3,12 +3,15 @@
 ::
 
     GET /v1/usage?since=2026-11-01&until=2026-12-01&step=day&by=vo
-        {"since", "until", "step", "by", "vo_map_size",
+        {"since", "until", "requested_until", "step", "by", "vo_map_size",
          "series": [{"key": "atlas", "points": [{"start", "end",
-                     "wall_hours", "cpu_hours"}, ...]}, ...]}
+                     "partial", "wall_hours", "cpu_hours", "cpu_known",
+                     "cpu_unknown"}, ...]}, ...]}
     GET /v1/records?since=...&until=...
-        {"reported_until", "records": [{"uuid", "project_id", "vo",
-         "status", "wall_hours", "cpu_hours", "send_state", ...}]}
+        {"since", "until", "requested_until", "reported_until",
+         "records": [{"uuid", "project_id", "vo", "status", "wall_hours",
+         "cpu_hours", "lifetime_wall_hours", "lifetime_cpu_hours",
+         "send_state", ...}]}
     GET /v1/queue
         {"path", "exists", "messages", "oldest", "runs": [...],
          "reported_until"}
@@ -18,6 +21,12 @@ every request carries a validated token; :mod:`.policy` decides what of
 the ledger it may see. Errors are JSON ``{"error": message}`` with 400
 (a bad parameter, named), 403, 404 or 503 (no ledger: the message says
 which option to set).
+
+A period ends at the time of the request at the latest (``until`` is
+where it was computed to, ``requested_until`` what was asked), and the
+bucket still running then is ``partial``. ``wall_hours`` of a record are
+those within the period; ``lifetime_*`` its whole life. CPU time no agent
+measured is ``null``.
 """
 
 import datetime
@@ -28,6 +37,7 @@ from oslo_context import context as oslo_context
 import webob
 import webob.dec
 
+from stratuslab_plugins.accounting.api import periods
 from stratuslab_plugins.accounting.api import policy
 from stratuslab_plugins.accounting.api import reports
 from stratuslab_plugins.accounting import exceptions
@@ -105,7 +115,7 @@ class UsageAPI:
                                        self.vo_map.vo_for_project)
         try:
             return _json(200, handler(request, authorizer))
-        except reports.BadRequest as exc:
+        except periods.BadRequest as exc:
             return _json(400, {'error': str(exc)})
         except exceptions.LedgerError as exc:
             LOG.warning('usage API: %s', exc)
@@ -118,33 +128,34 @@ class UsageAPI:
                               'resources': ['usage', 'records', 'queue']}]}
 
     def _period(self, request):
-        return reports.period(request.GET.get('since'),
+        return periods.period(request.GET.get('since'),
                               request.GET.get('until'), self.now(),
                               self.conf.accounting_api.max_period_days)
 
     def usage(self, request, authorizer):
-        since, until = self._period(request)
-        step = request.GET.get('step', 'day')
-        by = request.GET.get('by', 'vo')
+        period = self._period(request)
+        step = periods.choice(request.GET.get('step'), 'step',
+                              periods.STEPS, 'day')
+        by = periods.choice(request.GET.get('by'), 'by', periods.GROUPINGS,
+                            'vo')
         usage_ledger, _state = self.ledgers.get()
         series = reports.usage_series(
             usage_ledger, self.vo_map.vo_for_project,
-            authorizer.visible_for(policy.USAGE_READ), since, until,
+            authorizer.visible_for(policy.USAGE_READ), period,
             step=step, by=by, max_points=self.conf.accounting_api.max_points)
-        return {'since': since.isoformat(), 'until': until.isoformat(),
-                'step': step, 'by': by,
-                'vo_map_size': len(self.vo_map.as_dict()),
-                'series': [{'key': key,
-                            'points': [p.as_dict() for p in points]}
-                           for key, points in series.items()]}
+        return dict(period.as_dict(), step=step, by=by,
+                    vo_map_size=len(self.vo_map.as_dict()),
+                    series=[{'key': key,
+                             'points': [p.as_dict() for p in points]}
+                            for key, points in series.items()])
 
     def records(self, request, authorizer):
-        since, until = self._period(request)
+        period = self._period(request)
         usage_ledger, state_ledger = self.ledgers.get()
         body = reports.instance_records(
             usage_ledger, state_ledger, self.vo_map.vo_for_project,
-            authorizer.visible_for(policy.RECORDS_READ), since, until)
-        body.update(since=since.isoformat(), until=until.isoformat())
+            authorizer.visible_for(policy.RECORDS_READ), period)
+        body.update(period.as_dict())
         return body
 
     def queue(self, request, authorizer):

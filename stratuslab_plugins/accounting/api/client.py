@@ -8,8 +8,11 @@ an explicit endpoint::
     client.usage(since='2026-11-01', step='day', by='vo')
 
 Errors come back as :class:`APIError` with the API's own message, which
-names what to configure.
+names what to configure. :func:`series_totals` sums a series the way
+every caller must: unknown CPU time stays unknown.
 """
+
+import typing
 
 from keystoneauth1 import exceptions as ks_exceptions
 
@@ -75,3 +78,33 @@ class UsageClient:
 
     def queue(self):
         return self._get('queue', {})
+
+
+class Totals(typing.NamedTuple):
+    """A usage series summed over its buckets.
+
+    :param cpu_hours: of the instances whose CPU time is known; None when
+        no instance's is.
+    :param cpu_unknown: instance-buckets whose CPU time is unknown.
+    :param partial: the last bucket was still running when the API
+        answered: its hours will grow.
+    """
+
+    wall_hours: float
+    cpu_hours: typing.Optional[float]
+    cpu_unknown: int
+    partial: bool
+
+
+def series_totals(series):
+    """Return the :class:`Totals` of one item of ``/v1/usage``'s series.
+
+    Unknown CPU time stays unknown: it is never summed as 0.
+    """
+    points = series['points']
+    known = sum(p.get('cpu_known', 0) for p in points)
+    unknown = sum(p.get('cpu_unknown', 0) for p in points)
+    cpu = sum(p['cpu_hours'] for p in points if p['cpu_hours'] is not None)
+    return Totals(round(sum(p['wall_hours'] for p in points), 2),
+                  None if unknown and not known else round(cpu, 2),
+                  unknown, any(p.get('partial') for p in points))

@@ -10,8 +10,12 @@ Defaults, overridable in the policy file (``[oslo_policy] policy_file``):
   compares it with the target's ``vo``.
 
 Listings are filtered row by row with :meth:`Authorizer.visible`, so a
-caller sees the union of what each rule grants him; the queue, which
-belongs to no project, needs ``accounting_api:queue:read``. Generate a
+caller sees the union of what each rule grants him. Rows whose project
+is unknown (an instance whose notifications named none) belong to no one
+and are shown only to callers passing ``accounting_api:admin``: a
+domain- or system-scoped token has no project either, and oslo.policy
+would match the two. The queue, which belongs to no project, needs
+``accounting_api:queue:read``. Generate a
 sample with ``oslopolicy-sample-generator --namespace
 stratuslab_accounting_api``.
 """
@@ -87,7 +91,11 @@ class Authorizer:
         def visible(project_id, vo):
             key = (rule, project_id, vo)
             if key not in self._cache:
-                self._cache[key] = self.allowed(
-                    rule, {'project_id': project_id, 'vo': vo})
+                # oslo.policy compares strings: a project-less token's
+                # ``project_id:%(project_id)s`` matches a project-less
+                # row. Only admins see what belongs to no project.
+                self._cache[key] = (
+                    self.allowed(rule, {'project_id': project_id, 'vo': vo})
+                    if project_id else self.allowed(ADMIN))
             return self._cache[key]
         return visible

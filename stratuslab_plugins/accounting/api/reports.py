@@ -7,12 +7,15 @@ so that the API, tests and tools call them alike:
   day or month of a period. The usage ledger gives an instance's usage
   *cumulative* up to a time; a bucket's value is the difference between
   its two ends, so an instance running across a bucket boundary counts in
-  both buckets, each for its own share, exactly;
+  both buckets, each for its own share, exactly. A bucket still running
+  at the time of the request is flagged ``partial``; CPU time no agent
+  measured is None (JSON ``null``), never 0;
 * :func:`instance_records`: one row per instance alive in the period with
-  its usage and its *send state* against the accounting's extraction
-  window (``sent``: it ended before the window end, so its final record
-  was handed to the messengers; ``partial``: reported up to the window
-  end and still growing; ``pending``: started after it);
+  its usage within the period, its lifetime totals, and its *send state*
+  against the accounting's extraction window (``sent``: it ended before
+  the window end, so its final record was handed to the messengers;
+  ``partial``: reported up to the window end and still growing;
+  ``pending``: started after it);
 * :func:`queue_state`: how many messages wait in the outgoing APEL queue
   (the ``dirq`` directory ``ssmsend`` empties) and the last runs.
 
@@ -20,99 +23,82 @@ Who may see which project is decided by the caller through ``visible``,
 a predicate on ``(project_id, vo)``; see :mod:`.policy`.
 """
 
-import calendar
 import dataclasses
 import datetime
 import os
 
-from stratuslab_plugins.accounting import exceptions
+from stratuslab_plugins.accounting.api import periods
 
 UTC = datetime.timezone.utc
-STEPS = ('day', 'month')
 NO_VO = '(no VO)'
 # The extractor whose window tells what of a VM's usage was sent.
 CLOUD_EXTRACTOR = 'nova'
 
 
-class BadRequest(exceptions.AccountingError):
-    """A request parameter cannot be used; the message names it."""
+def used_between(now, before):
+    """Return ``(wall seconds, CPU seconds or None)`` between two snapshots.
 
+    :param now: an instance's :class:`~..usage.intervals.Usage` at the
+        later time. :param before: at the earlier one, None if it had not
+        started then.
 
-def parse_time(value, name):
-    """Parse an ISO 8601 query parameter (UTC when it has no offset)."""
-    try:
-        parsed = datetime.datetime.fromisoformat(value)
-    except (TypeError, ValueError):
-        raise BadRequest('%s=%r is not an ISO 8601 time such as '
-                         '2026-11-01 or 2026-11-01T12:00:00+00:00'
-                         % (name, value))
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=UTC)
-    return parsed.astimezone(UTC)
-
-
-def start_of_month(when):
-    return when.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
-
-
-def period(since, until, now, max_days):
-    """Return ``(since, until)`` from query values; default: this month.
-
-    :param since: a string or None. :param until: a string or None.
-    :param max_days: the longest period allowed (``[accounting_api]
-        max_period_days``).
+    CPU seconds are None (unknown) when no agent sample covers the later
+    time, or when the instance had run before the earlier time without a
+    sample by then: the libvirt counter is cumulative, so its first
+    reading holds everything the instance used before it, which must not
+    be counted in the later bucket.
     """
-    until = parse_time(until, 'until') if until else now
-    since = parse_time(since, 'since') if since else start_of_month(until)
-    if since >= until:
-        raise BadRequest('since=%s is not before until=%s'
-                         % (since.isoformat(), until.isoformat()))
-    if (until - since).days > max_days:
-        raise BadRequest(
-            'the period %s..%s is longer than %d days ([accounting_api] '
-            'max_period_days); ask for a shorter one'
-            % (since.date(), until.date(), max_days))
-    return since, until
+    wall = now.wall_seconds - (before.wall_seconds if before else 0)
+    if now.cpu_seconds is None:
+        return wall, None
+    if before is None or (before.cpu_seconds is None
+                          and not before.wall_seconds):
+        return wall, now.cpu_seconds
+    if before.cpu_seconds is None:
+        return wall, None
+    return wall, now.cpu_seconds - before.cpu_seconds
 
 
-def _next_boundary(when, step):
-    if step == 'day':
-        return (when + datetime.timedelta(days=1)).replace(
-            hour=0, minute=0, second=0, microsecond=0)
-    days = calendar.monthrange(when.year, when.month)[1]
-    return start_of_month(when) + datetime.timedelta(days=days)
-
-
-def boundaries(since, until, step, max_points):
-    """Return the bucket edges ``[since, b1, ..., until]``.
-
-    Buckets follow calendar days or months (UTC); the first and last are
-    cut to the period.
-    """
-    if step not in STEPS:
-        raise BadRequest('step=%r is not one of %s' % (step, ', '.join(STEPS)))
-    edges = [since]
-    while edges[-1] < until:
-        edges.append(min(_next_boundary(edges[-1], step), until))
-        if len(edges) > max_points + 1:
-            raise BadRequest(
-                'step=%s over %s..%s gives more than %d buckets '
-                '([accounting_api] max_points): use step=month or a shorter '
-                'period' % (step, since.date(), until.date(), max_points))
-    return edges
+def _hours(seconds):
+    return None if seconds is None else round(seconds / 3600.0, 4)
 
 
 @dataclasses.dataclass
 class Point:
+    """One bucket of one series.
+
+    CPU hours sum the instances whose CPU time is known (``cpu_known`` of
+    them); ``cpu_unknown`` counts those that ran in the bucket whose CPU
+    time is not, and when no instance's is known the CPU hours are None,
+    never 0.
+    """
+
     start: datetime.datetime
     end: datetime.datetime
-    wall_hours: float = 0.0
-    cpu_hours: float = 0.0
+    partial: bool = False
+    wall_seconds: int = 0
+    cpu_seconds: int = 0
+    cpu_known: int = 0
+    cpu_unknown: int = 0
+
+    def add(self, wall_seconds, cpu_seconds):
+        if not wall_seconds and not cpu_seconds:
+            return
+        self.wall_seconds += wall_seconds
+        if cpu_seconds is None:
+            self.cpu_unknown += 1
+        else:
+            self.cpu_seconds += cpu_seconds
+            self.cpu_known += 1
 
     def as_dict(self):
         return {'start': self.start.isoformat(), 'end': self.end.isoformat(),
-                'wall_hours': round(self.wall_hours, 4),
-                'cpu_hours': round(self.cpu_hours, 4)}
+                'partial': self.partial,
+                'wall_hours': _hours(self.wall_seconds),
+                'cpu_hours': (None if self.cpu_unknown and not self.cpu_known
+                              else _hours(self.cpu_seconds)),
+                'cpu_known': self.cpu_known,
+                'cpu_unknown': self.cpu_unknown}
 
 
 def _group_key(usage, by, vo_for_project):
@@ -121,37 +107,33 @@ def _group_key(usage, by, vo_for_project):
     return vo_for_project(usage.project_id) or NO_VO
 
 
-def usage_series(ledger, vo_for_project, visible, since, until, step='day',
+def usage_series(ledger, vo_for_project, visible, period, step='day',
                  by='vo', max_points=400):
     """Return ``{key: [Point, ...]}``, one series per VO or project.
 
     :param ledger: a :class:`~..ledger.usage.UsageLedger`.
     :param vo_for_project: ``project_id -> VO or None``.
     :param visible: ``(project_id, vo) -> bool``, the caller's scope.
+    :param period: a :class:`~.periods.Period`; a bucket still running at
+        its ``now`` is marked partial.
     """
-    if by not in ('vo', 'project'):
-        raise BadRequest('by=%r is not vo or project' % (by,))
-    edges = boundaries(since, until, step, max_points)
-    alive = ledger.usage_by_instance(since, until)
+    periods.choice(by, 'by', periods.GROUPINGS, None)
+    edges = periods.boundaries(period.since, period.until, step, max_points)
+    alive = ledger.usage_by_instance(period.since, period.until)
     keys = {uuid: _group_key(usage, by, vo_for_project)
             for uuid, usage in alive.items()
             if visible(usage.project_id, vo_for_project(usage.project_id))}
-    series = {key: [Point(a, b) for a, b in zip(edges, edges[1:])]
+    series = {key: [Point(a, b, partial=period.partial(a, step))
+                    for a, b in zip(edges, edges[1:])]
               for key in set(keys.values())}
     previous = ledger.usage_for_instances(list(keys), edges[0])
     for index, edge in enumerate(edges[1:]):
-        current = (alive if edge == until
+        current = (alive if edge == period.until
                    else ledger.usage_for_instances(list(keys), edge))
         for uuid, key in keys.items():
-            now, before = current.get(uuid), previous.get(uuid)
-            if now is None:
-                continue
-            point = series[key][index]
-            point.wall_hours += (now.wall_seconds - (
-                before.wall_seconds if before else 0)) / 3600.0
-            if now.cpu_seconds is not None:
-                point.cpu_hours += (now.cpu_seconds - (
-                    (before.cpu_seconds or 0) if before else 0)) / 3600.0
+            if uuid in current:
+                series[key][index].add(*used_between(current[uuid],
+                                                     previous.get(uuid)))
         previous = current
     return dict(sorted(series.items()))
 
@@ -172,23 +154,32 @@ def send_state(usage, reported_until):
     return 'partial'
 
 
-def instance_records(ledger, state_ledger, vo_for_project, visible, since,
-                     until):
-    """Return one dict per visible instance alive in the period."""
+def instance_records(ledger, state_ledger, vo_for_project, visible,
+                     period):
+    """Return one dict per visible instance alive in the period.
+
+    ``wall_hours`` and ``cpu_hours`` are what it used within the period;
+    ``lifetime_wall_hours`` and ``lifetime_cpu_hours`` its whole life up to the
+    period's end (what an APEL record of it reports). Unknown CPU time is
+    None.
+    """
     reported_until = window_end(state_ledger)
+    alive = ledger.usage_by_instance(period.since, period.until)
+    shown = {uuid: usage for uuid, usage in alive.items()
+             if visible(usage.project_id, vo_for_project(usage.project_id))}
+    before = ledger.usage_for_instances(list(shown), period.since)
     rows = []
-    for uuid, usage in sorted(ledger.usage_by_instance(since, until).items()):
-        vo = vo_for_project(usage.project_id)
-        if not visible(usage.project_id, vo):
-            continue
+    for uuid, usage in sorted(shown.items()):
+        wall, cpu = used_between(usage, before.get(uuid))
         rows.append({
             'uuid': uuid, 'name': usage.name, 'project_id': usage.project_id,
-            'vo': vo, 'status': usage.status, 'host': usage.host,
+            'vo': vo_for_project(usage.project_id), 'status': usage.status,
+            'host': usage.host,
             'started_at': usage.started_at.isoformat(),
             'ended_at': usage.ended_at and usage.ended_at.isoformat(),
-            'wall_hours': round(usage.wall_seconds / 3600.0, 4),
-            'cpu_hours': (None if usage.cpu_seconds is None
-                          else round(usage.cpu_seconds / 3600.0, 4)),
+            'wall_hours': _hours(wall), 'cpu_hours': _hours(cpu),
+            'lifetime_wall_hours': _hours(usage.wall_seconds),
+            'lifetime_cpu_hours': _hours(usage.cpu_seconds),
             'vcpus': usage.vcpus,
             'send_state': send_state(usage, reported_until)})
     return {'reported_until': reported_until and reported_until.isoformat(),

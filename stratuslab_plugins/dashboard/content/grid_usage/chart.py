@@ -5,6 +5,11 @@ have no Internet access (no CDN), the page then needs no script to show
 the chart (it prints, and it reads in a screenshot), and a test can
 check the drawing from the HTML alone. One ``<g class="series">`` per VO
 (``data-key`` names it), a polyline through its buckets, and a legend.
+
+Honest about what is not known: a bucket whose value is None (CPU time
+no agent measured) is a gap in the line, not a point at zero; a bucket
+still running at the time of the request (``partial``) is drawn hollow,
+reached by a dashed segment, and titled "so far".
 """
 
 from django.utils.html import escape
@@ -25,6 +30,50 @@ def _nice_max(value):
         if value <= step * factor:
             return step * factor
     return value
+
+
+def _runs(points, metric):
+    """Split bucket indexes into runs of known values (gaps at None)."""
+    runs, current = [], []
+    for index, point in enumerate(points):
+        if point.get(metric) is None:
+            if current:
+                runs.append(current)
+            current = []
+        else:
+            current.append(index)
+    if current:
+        runs.append(current)
+    return runs
+
+
+def _line(points, metric, x, y):
+    """The SVG of one series: solid runs, a dashed last step if partial."""
+    parts = []
+    for run in _runs(points, metric):
+        last_partial = points[run[-1]].get('partial')
+        solid = run[:-1] if last_partial else run
+        if len(solid) > 1:
+            parts.append('<polyline fill="none" stroke-width="2" '
+                         'points="%s"/>' % ' '.join(
+                             '%.1f,%.1f' % (x(i), y(points[i][metric]))
+                             for i in solid))
+        if last_partial and len(run) > 1:
+            a, b = run[-2], run[-1]
+            parts.append('<line class="partial" stroke-width="2" '
+                         'stroke-dasharray="4 3" x1="%.1f" y1="%.1f" '
+                         'x2="%.1f" y2="%.1f"/>' % (
+                             x(a), y(points[a][metric]),
+                             x(b), y(points[b][metric])))
+        for i in run:
+            coords = (x(i), y(points[i][metric]))
+            if points[i].get('partial'):
+                parts.append('<circle class="partial" r="4" cx="%.1f" '
+                             'cy="%.1f" fill="#fff" stroke-width="2">'
+                             '<title>so far</title></circle>' % coords)
+            else:
+                parts.append('<circle r="3" cx="%.1f" cy="%.1f"/>' % coords)
+    return parts
 
 
 def render(series, metric='wall_hours', unit='h'):
@@ -70,13 +119,9 @@ def render(series, metric='wall_hours', unit='h'):
     parts.append('</g>')
     for number, item in enumerate(series):
         colour = COLOURS[number % len(COLOURS)]
-        coords = [(x(i), y(p[metric])) for i, p in enumerate(item['points'])]
         parts.append('<g class="series" data-key="%s" stroke="%s" '
                      'fill="%s">' % (escape(item['key']), colour, colour))
-        parts.append('<polyline fill="none" stroke-width="2" points="%s"/>'
-                     % ' '.join('%.1f,%.1f' % c for c in coords))
-        parts.extend('<circle r="3" cx="%.1f" cy="%.1f"/>' % c
-                     for c in coords)
+        parts.extend(_line(item['points'], metric, x, y))
         legend_y = TOP + 14 + 18 * number
         parts.append('<rect x="%d" y="%d" width="12" height="12"/>'
                      % (WIDTH - RIGHT + 12, legend_y - 10))

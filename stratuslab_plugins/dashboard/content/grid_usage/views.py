@@ -1,12 +1,17 @@
 """Admin > Grid > Usage: the chart, the table beneath, CSV, the queue.
 
 The period comes from the query string (``since``, ``until`` as ISO
-dates, ``step`` ``day`` or ``month``), defaulting to this month by day,
-and goes to the usage API unchanged: the API validates it and its
-message is shown as is.
+dates, ``step`` ``day`` or ``month``), defaulting to this month by day.
+The form's "To" day is inclusive, as a date picker reads: a plain date
+goes to the usage API as the next midnight (the API's ``until`` is an
+instant, exclusive). Anything else goes unchanged: the API validates it
+and its message is shown as is. The API never counts past the time of
+the request; the page says so when the last bucket is still running.
 """
 
 import csv
+import datetime
+import re
 
 from django import http
 from django.utils.translation import gettext_lazy as _
@@ -19,12 +24,47 @@ from stratuslab_plugins.dashboard.content.grid_usage import chart
 from stratuslab_plugins.dashboard.content.grid_usage import tables
 
 METRICS = ('wall_hours', 'cpu_hours')
+_DATE = re.compile(r'^\d{4}-\d{2}-\d{2}$')
+CSV_COLUMNS = ('vo', 'start', 'end', 'partial', 'wall_hours', 'cpu_hours',
+               'cpu_known', 'cpu_unknown')
 
 
-def _query(request):
-    return {name: request.GET.get(name) or None
-            for name in ('since', 'until')} | {
-        'step': request.GET.get('step') or 'day'}
+def _form(request):
+    """The form's fields as the user typed them."""
+    return {'since': request.GET.get('since') or None,
+            'until': request.GET.get('until') or None,
+            'step': request.GET.get('step') or 'day'}
+
+
+def inclusive_end(value):
+    """Return the API's exclusive ``until`` for the form's "To" value."""
+    if value is None or not _DATE.match(value):
+        return value
+    try:
+        return (datetime.date.fromisoformat(value)
+                + datetime.timedelta(days=1)).isoformat()
+    except (ValueError, OverflowError):
+        # Not a date (2026-13-01), or the last one there is: the API
+        # names what is wrong, or caps it at the time of the request.
+        return value
+
+
+def api_query(request):
+    """The usage API query of the page's form."""
+    form = _form(request)
+    return dict(form, until=inclusive_end(form['until']))
+
+
+def partial_note(usage):
+    """The sentence saying the last bucket is still running, or None."""
+    running = [point for series in usage['series']
+               for point in series['points'][-1:] if point.get('partial')]
+    if not running:
+        return None
+    return _('The last bucket (from %(start)s) is still running: its hours '
+             'are counted up to %(until)s, the time of this page, and will '
+             'grow.') % {'start': running[0]['start'][:10],
+                         'until': usage['until'][:16].replace('T', ' ')}
 
 
 class IndexView(horizon_tables.DataTableView):
@@ -38,7 +78,7 @@ class IndexView(horizon_tables.DataTableView):
         client = None
         try:
             client = api.usage_client(self.request)
-            self.usage = client.usage(by='vo', **_query(self.request))
+            self.usage = client.usage(by='vo', **api_query(self.request))
         except usage_client_mod.APIError as exc:
             self.error = str(exc)
             return []
@@ -59,14 +99,19 @@ class IndexView(horizon_tables.DataTableView):
         metric = self.request.GET.get('metric')
         metric = metric if metric in METRICS else METRICS[0]
         context.update(error=self.error, usage=self.usage, queue=self.queue,
-                       metric=metric, query=_query(self.request))
+                       metric=metric, query=_form(self.request))
         if self.usage:
             context['chart'] = chart.render(self.usage['series'], metric)
+            context['partial_note'] = partial_note(self.usage)
         return context
 
 
 class CsvView(IndexView):
-    """The same data as CSV: one line per VO and bucket."""
+    """The same data as CSV: one line per VO and bucket.
+
+    Unknown CPU time is an empty field; ``partial`` marks the bucket still
+    running when the API answered.
+    """
 
     def get(self, request, *args, **kwargs):
         self.get_data()
@@ -78,10 +123,9 @@ class CsvView(IndexView):
             'attachment; filename="grid-usage-%s-%s.csv"'
             % (self.usage['since'][:10], self.usage['until'][:10]))
         writer = csv.writer(response)
-        writer.writerow(('vo', 'start', 'end', 'wall_hours', 'cpu_hours'))
+        writer.writerow(CSV_COLUMNS)
         for series in self.usage['series']:
             for point in series['points']:
-                writer.writerow((series['key'], point['start'],
-                                 point['end'], point['wall_hours'],
-                                 point['cpu_hours']))
+                writer.writerow([series['key']] + [
+                    point.get(name) for name in CSV_COLUMNS[1:]])
         return response

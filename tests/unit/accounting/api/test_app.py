@@ -10,6 +10,7 @@ import os
 
 from dirq import QueueSimple
 import fixtures
+from keystoneauth1 import fixture as ksa_fixture
 from keystonemiddleware import auth_token
 from keystonemiddleware import fixture as ks_fixture
 from oslo_config import cfg
@@ -20,6 +21,7 @@ import webob
 from stratuslab_plugins.accounting.api import app as app_mod
 from stratuslab_plugins.accounting.ledger import state as state_mod
 from stratuslab_plugins.accounting.ledger import usage as usage_mod
+from stratuslab_plugins.accounting.usage import cpu as cpu_mod
 from stratuslab_plugins.accounting.usage import events as events_mod
 from stratuslab_plugins.conf import grid as grid_conf
 from stratuslab_plugins.grid import vo_map as vo_map_mod
@@ -32,6 +34,10 @@ VOS = vo_map_mod.VOMap({ATLAS_P: 'atlas', CMS_P1: 'cms', CMS_P2: 'cms'})
 
 def at(day, hour=0):
     return datetime.datetime(2026, 11, day, hour, tzinfo=UTC)
+
+
+def sample(uuid, when, cpu_seconds):
+    return cpu_mod.CpuSample(uuid, 'c1', '1', when, cpu_seconds * 10 ** 9)
 
 
 def event(uuid, event_type, when, project, vcpus=2):
@@ -58,7 +64,7 @@ class APITestBase(testtools.TestCase):
         conf.set_override('ledger_connection', self.url, 'accounting')
         conf.set_override('output_path', self.queue_path, 'accounting_ssm')
         self.conf = conf
-        ledger = usage_mod.UsageLedger.from_url(self.url)
+        ledger = self.ledger = usage_mod.UsageLedger.from_url(self.url)
         # atlas: a VM living 24 h across the first two days of November;
         # cms: one VM in each cms project, running through day 2.
         ledger.record_events([
@@ -76,12 +82,27 @@ class APITestBase(testtools.TestCase):
                           'keystone_authtoken')
         self.app = app_mod.build_app(conf, VOS, now=lambda: NOW)
 
+    def at_time(self, now):
+        """Serve the API as it answers at ``now``."""
+        self.app = app_mod.build_app(self.conf, VOS, now=lambda: now)
+
     def token(self, project, *roles):
         token = 'tok-%s-%s' % (project, '-'.join(roles))
         self.tokens.add_token_data(token_id=token, project_id=project,
                                    user_id='u-' + project,
                                    role_list=list(roles) or ['member'])
         return token
+
+    def unscoped_project_token(self, scope, *roles):
+        """A domain- or system-scoped token: no project at all."""
+        token = ksa_fixture.V3Token(user_id='u-' + scope)
+        if scope == 'system':
+            token.set_system_scope()
+        else:
+            token.set_domain_scope(id='default', name='Default')
+        for role in roles or ('member',):
+            token.add_role(name=role)
+        return self.tokens.add_token(token, token_id='tok-' + scope)
 
     def get(self, path, token=None):
         request = webob.Request.blank(path)
@@ -120,6 +141,78 @@ class UsageAPITest(APITestBase):
 
     def test_vo_manager_of_a_project_without_vo_sees_nothing_else(self):
         self.assertEqual({}, self.series(self.token('p-none', 'vo_manager')))
+
+    def test_usage_never_extends_past_the_time_of_the_request(self):
+        # At noon on the 3rd, asking to the end of the month: the cms VMs
+        # still run, but count only up to noon (issue 19: every running
+        # VM's hours were counted up to the date asked for).
+        self.at_time(at(3, 12))
+        status, body = self.get('/v1/usage?since=2026-11-01&until=2026-12-01',
+                                self.token(ATLAS_P, 'admin'))
+        self.assertEqual(200, status, body)
+        cms = {s['key']: s['points'] for s in body['series']}['cms']
+        self.assertEqual([0.0, 30.0, 24.0], [p['wall_hours'] for p in cms])
+        self.assertEqual([False, False, True], [p['partial'] for p in cms])
+        self.assertEqual(at(3, 12).isoformat(), cms[-1]['end'])
+        self.assertEqual((at(3, 12).isoformat(), '2026-12-01T00:00:00+00:00'),
+                         (body['until'], body['requested_until']))
+
+    def test_unknown_cpu_time_is_null_not_zero(self):
+        # a1 has libvirt samples; the cms VMs have none.
+        self.ledger.record_cpu_samples([sample('a1', at(1, 18), 3600),
+                                        sample('a1', at(2, 12), 7200)])
+        status, body = self.get('/v1/usage?since=2026-11-01&until=2026-11-03',
+                                self.token(ATLAS_P, 'admin'))
+        self.assertEqual(200, status, body)
+        points = {s['key']: s['points'] for s in body['series']}
+        self.assertEqual([(1.0, 0), (1.0, 0)],
+                         [(p['cpu_hours'], p['cpu_unknown'])
+                          for p in points['atlas']])
+        # Nothing ran on the 1st (known: 0); on the 2nd two VMs ran and
+        # neither's CPU time is known.
+        self.assertEqual([(0.0, 0), (None, 2)],
+                         [(p['cpu_hours'], p['cpu_unknown'])
+                          for p in points['cms']])
+
+    def test_cpu_before_the_first_sample_is_not_put_in_a_later_bucket(self):
+        # c1 ran all of the 2nd unmeasured; its first sample, on the 3rd,
+        # holds that day too: the 3rd's CPU time is unknown, not 10 h.
+        self.at_time(at(4))
+        self.ledger.record_cpu_samples([sample('c1', at(3, 6), 36000)])
+        status, body = self.get(
+            '/v1/usage?since=2026-11-02&until=2026-11-04&by=project',
+            self.token(ATLAS_P, 'admin'))
+        self.assertEqual(200, status, body)
+        c1 = {s['key']: s['points'] for s in body['series']}[CMS_P1]
+        self.assertEqual([None, None], [p['cpu_hours'] for p in c1])
+
+    def test_records_give_usage_within_the_period_and_lifetime_totals(self):
+        # a1 ran from noon on the 1st to noon on the 2nd: 12 h on the 2nd.
+        self.ledger.record_cpu_samples([sample('a1', at(1, 18), 3600),
+                                        sample('a1', at(2, 12), 7200)])
+        status, body = self.get('/v1/records?since=2026-11-02',
+                                self.token(ATLAS_P, 'admin'))
+        self.assertEqual(200, status, body)
+        a1 = {r['uuid']: r for r in body['records']}['a1']
+        self.assertEqual((12.0, 1.0, 24.0, 2.0),
+                         (a1['wall_hours'], a1['cpu_hours'],
+                          a1['lifetime_wall_hours'], a1['lifetime_cpu_hours']))
+        c1 = {r['uuid']: r for r in body['records']}['c1']
+        self.assertEqual((24.0, None), (c1['wall_hours'], c1['cpu_hours']))
+
+    def test_rows_without_a_project_are_shown_to_admins_only(self):
+        self.ledger.record_events([
+            event('x1', 'instance.create.end', at(2), None)])
+        for scope in ('domain', 'system'):
+            status, body = self.get('/v1/records?since=2026-11-01',
+                                    self.unscoped_project_token(scope))
+            self.assertEqual((200, []), (status, body['records']), scope)
+            status, body = self.get('/v1/usage?since=2026-11-01',
+                                    self.unscoped_project_token(scope))
+            self.assertEqual((200, []), (status, body['series']), scope)
+        status, body = self.get('/v1/records?since=2026-11-01',
+                                self.token(ATLAS_P, 'admin'))
+        self.assertIn('x1', [r['uuid'] for r in body['records']])
 
     def test_records_carry_their_send_state(self):
         self.state.advance([('nova', '', 'SITE')], at(2, 20))
@@ -164,8 +257,13 @@ class UsageAPITest(APITestBase):
         token = self.token(ATLAS_P, 'admin')
         for query, word in (('since=yesterday', 'since='),
                             ('step=hour', 'step='),
-                            ('since=2026-11-05', 'is not before'),
-                            ('since=2020-01-01', 'max_period_days')):
+                            ('by=host', 'by='),
+                            ('since=2026-11-02&until=2026-11-01',
+                             'is not before'),
+                            ('since=2026-11-05', 'future'),
+                            ('since=2020-01-01', 'max_period_days'),
+                            ('since=0001-01-01T00:00:00%2B01:00', 'since='),
+                            ('until=9999-12-31T23:59:59-01:00', 'until=')):
             status, body = self.get('/v1/usage?' + query, token)
             self.assertEqual(400, status, query)
             self.assertIn(word, body['error'])

@@ -73,8 +73,12 @@ class UsageClientTest(test_app.APITestBase):
             self.token(test_app.CMS_P1, 'vo_manager'),
             osc_accounting.ShowUsage, '--since', '2026-11-01',
             '--until', '2026-11-03')
-        self.assertEqual(('VO', 'Wall hours', 'CPU hours'), columns)
-        self.assertEqual([('cms', 30.0, 0.0)], rows)
+        self.assertEqual(('VO', 'Wall hours', 'CPU hours',
+                          'Without CPU time (server-months)', 'Until'),
+                         columns)
+        # Two cms VMs ran, no agent measured them: CPU hours unknown.
+        self.assertEqual([('cms', 30.0, None, 2, '2026-11-03T00:00:00+00:00')],
+                         rows)
 
     def test_openstack_accounting_record_list_shows_send_state(self):
         self.state.advance([('nova', '', 'SITE')],

@@ -13,6 +13,7 @@ from django.urls import reverse
 from openstack_dashboard.test import helpers as test
 
 from stratuslab_plugins.accounting.api import client as usage_client
+from stratuslab_plugins.dashboard.content.grid_usage import views
 from tests import horizon_stubs
 from tests.unit.dashboard.content import usage_data
 
@@ -35,14 +36,14 @@ class GridUsageViewTest(horizon_stubs.RestoresClientExceptions,
         self.mock_usage.assert_called_once_with(
             by='vo', since='2026-11-01', until=None, step='day')
         chart = res.context['chart']
-        self.assertEqual(3, chart.count('<g class="series"'))
+        self.assertEqual(4, chart.count('<g class="series"'))
         self.assertIn('data-key="atlas"', chart)
         self.assertIn('data-key="biomed&lt;script&gt;"', chart)
         self.assertNotIn('<script>', chart)
-        totals = {r.key: (r.wall_hours, r.cpu_hours)
+        totals = {r.key: (r.wall_hours, r.cpu_hours, r.cpu_unknown)
                   for r in res.context['table'].data}
-        self.assertEqual((42, 35), totals['atlas'])
-        self.assertEqual((78, 41.5), totals['cms'])
+        self.assertEqual((42, 35, 0), totals['atlas'])
+        self.assertEqual((78, 41.5, 2), totals['cms'])
         self.assertContains(res, 'class="stratuslab-queue-messages">7<')
         self.assertContains(res, CSV_URL + '?since=2026-11-01&amp;step=day')
 
@@ -53,14 +54,65 @@ class GridUsageViewTest(horizon_stubs.RestoresClientExceptions,
         res = self.client.get(CSV_URL + '?since=2026-11-01')
 
         self.assertEqual('text/csv', res['Content-Type'])
-        self.assertIn('grid-usage-2026-11-01-2026-11-04.csv',
+        self.assertIn('grid-usage-2026-11-01-2026-11-03.csv',
                       res['Content-Disposition'])
         lines = list(csv.reader(io.StringIO(res.content.decode())))
-        self.assertEqual(['vo', 'start', 'end', 'wall_hours', 'cpu_hours'],
+        self.assertEqual(['vo', 'start', 'end', 'partial', 'wall_hours',
+                          'cpu_hours', 'cpu_known', 'cpu_unknown'],
                          lines[0])
-        self.assertEqual(1 + 9, len(lines))
+        self.assertEqual(1 + 12, len(lines))
         self.assertIn(['cms', '2026-11-02T00:00:00+00:00',
-                       '2026-11-03T00:00:00+00:00', '30', '1.5'], lines)
+                       '2026-11-03T00:00:00+00:00', 'False', '30', '1.5',
+                       '1', '0'], lines)
+        # Unknown CPU time is an empty field, not 0.
+        self.assertIn(['lhcb', '2026-11-03T00:00:00+00:00',
+                       '2026-11-03T12:00:00+00:00', 'True', '2.5', '', '0',
+                       '1'], lines)
+
+    @test.create_mocks({usage_client.UsageClient: ['usage', 'queue']})
+    def test_the_to_day_is_inclusive(self):
+        self.mock_usage.return_value = usage_data.USAGE
+        self.mock_queue.return_value = usage_data.QUEUE
+
+        res = self.client.get(INDEX_URL + '?since=2026-11-01&until=2026-11-30')
+
+        # The API's until is an instant: the end of the 30th.
+        self.mock_usage.assert_called_once_with(
+            by='vo', since='2026-11-01', until='2026-12-01', step='day')
+        self.assertContains(res, 'To (inclusive)')
+        self.assertContains(res, 'name="until" value="2026-11-30"')
+
+    def test_times_and_bad_values_go_to_the_api_unchanged(self):
+        self.assertEqual('2027-01-01', views.inclusive_end('2026-12-31'))
+        self.assertEqual('2028-03-01', views.inclusive_end('2028-02-29'))
+        for value in ('2026-11-30T06:00:00', '2026-13-01', '9999-12-31',
+                      'soon', None):
+            self.assertEqual(value, views.inclusive_end(value))
+
+    @test.create_mocks({usage_client.UsageClient: ['usage', 'queue']})
+    def test_unknown_cpu_time_shows_as_a_dash_and_the_running_day_so(self):
+        self.mock_usage.return_value = usage_data.USAGE
+        self.mock_queue.return_value = usage_data.QUEUE
+
+        res = self.client.get(INDEX_URL + '?metric=cpu_hours')
+
+        rows = {r.key: r for r in res.context['table'].data}
+        self.assertIsNone(rows['lhcb'].cpu_hours)
+        table = res.context['table']
+        cells = {row.datum.key: [str(cell.value)
+                                 for cell in row.cells.values()]
+                 for row in table.get_rows()}
+        self.assertEqual('-', cells['lhcb'][-1])
+        self.assertEqual('41.5 (+ 2 unmeasured) so far', cells['cms'][-1])
+        self.assertEqual('42 so far', cells['atlas'][-2])
+        self.assertContains(res, 'stratuslab-usage-partial')
+        self.assertContains(res, 'counted up to 2026-11-03 12:00')
+        # No point at zero for lhcb's unknown CPU hours, a hollow one for
+        # the running day of the others.
+        svg = res.context['chart']
+        lhcb = svg[svg.index('data-key="lhcb"'):]
+        self.assertNotIn('<circle', lhcb[:lhcb.index('</g>')])
+        self.assertEqual(3, svg.count('<circle class="partial"'))
 
     @test.create_mocks({usage_client.UsageClient: ['usage', 'queue']})
     def test_api_error_names_what_to_configure(self):

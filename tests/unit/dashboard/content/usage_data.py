@@ -1,23 +1,35 @@
-"""A usage API answer, as ``stratuslab-accounting-api`` gives it."""
+"""A usage API answer, as ``stratuslab-accounting-api`` gives it.
+
+At noon on 3 November: the 3rd is still running (``partial``); lhcb's
+VMs had no libvirt agent (CPU time unknown, ``null``).
+"""
 
 
-def point(day, wall, cpu):
+def point(day, wall, cpu, known=1, unknown=0, partial=False):
     return {'start': '2026-11-%02dT00:00:00+00:00' % day,
-            'end': '2026-11-%02dT00:00:00+00:00' % (day + 1),
-            'wall_hours': wall, 'cpu_hours': cpu}
+            'end': ('2026-11-03T12:00:00+00:00' if partial
+                    else '2026-11-%02dT00:00:00+00:00' % (day + 1)),
+            'partial': partial, 'wall_hours': wall, 'cpu_hours': cpu,
+            'cpu_known': known, 'cpu_unknown': unknown}
 
 
 USAGE = {
     'since': '2026-11-01T00:00:00+00:00',
-    'until': '2026-11-04T00:00:00+00:00',
+    'until': '2026-11-03T12:00:00+00:00',
+    'requested_until': '2026-11-04T00:00:00+00:00',
     'step': 'day', 'by': 'vo', 'vo_map_size': 3,
     'series': [
         {'key': 'atlas', 'points': [point(1, 12, 10), point(2, 24, 20),
-                                    point(3, 6, 5)]},
-        {'key': 'cms', 'points': [point(1, 0, 0), point(2, 30, 1.5),
-                                  point(3, 48, 40)]},
-        {'key': 'biomed<script>', 'points': [point(1, 1, 0), point(2, 1, 0),
-                                             point(3, 1, 0)]},
+                                    point(3, 6, 5, partial=True)]},
+        {'key': 'cms', 'points': [point(1, 0, 0, known=0), point(2, 30, 1.5),
+                                  point(3, 48, 40, unknown=2,
+                                        partial=True)]},
+        {'key': 'biomed<script>', 'points': [
+            point(1, 1, 0), point(2, 1, 0), point(3, 1, 0, partial=True)]},
+        {'key': 'lhcb', 'points': [
+            point(1, 5, None, known=0, unknown=1),
+            point(2, 5, None, known=0, unknown=1),
+            point(3, 2.5, None, known=0, unknown=1, partial=True)]},
     ],
 }
 

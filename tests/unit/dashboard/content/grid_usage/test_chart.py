@@ -32,3 +32,25 @@ class ChartTest(testtools.TestCase):
         self.assertEqual(4, len(ys))
         self.assertTrue(all(chart.TOP <= y <= chart.HEIGHT - chart.BOTTOM
                             for y in ys))
+
+    def test_unknown_values_are_gaps_not_zeros(self):
+        data = series('atlas', 4, 8, 6, 2)
+        data['points'][1]['cpu_hours'] = None
+        svg = chart.render([data], metric='cpu_hours')
+        # Two runs (bucket 0, buckets 2-3): one line, three points, and
+        # nothing drawn at zero for bucket 1.
+        self.assertEqual(1, svg.count('<polyline'))
+        self.assertEqual(3, svg.count('<circle'))
+        zero = chart.HEIGHT - chart.BOTTOM
+        self.assertNotIn('cy="%.1f"' % zero, svg)
+
+    def test_the_running_bucket_is_drawn_hollow_and_dashed(self):
+        data = series('atlas', 4, 8, 1)
+        data['points'][-1]['partial'] = True
+        svg = chart.render([data])
+        self.assertEqual(1, svg.count('<circle class="partial"'))
+        self.assertIn('<title>so far</title>', svg)
+        self.assertEqual(1, svg.count('<line class="partial"'))
+        # The solid line stops at the last complete bucket.
+        polyline = re.search(r'<polyline[^>]*points="([^"]+)"', svg).group(1)
+        self.assertEqual(2, len(polyline.split()))
