@@ -46,3 +46,13 @@ class MessengerError(AccountingError):
 
 class LedgerError(AccountingError):
     """The ledger (state database) cannot be read or written."""
+
+
+class LedgerDataError(LedgerError):
+    """The ledger's database refused a value (type, size, encoding).
+
+    Retrying the same write fails the same way, unlike the other
+    :class:`LedgerError` (database down, lock timeout, deadlock): the
+    listener then stores the notifications of the batch one by one and
+    keeps the one refused in ``usage_rejected``.
+    """

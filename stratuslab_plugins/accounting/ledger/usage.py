@@ -44,6 +44,7 @@ from stratuslab_plugins.accounting import exceptions
 from stratuslab_plugins.accounting.ledger import engine as engine_mod
 from stratuslab_plugins.accounting.usage import cpu as cpu_mod
 from stratuslab_plugins.accounting.usage import events as events_mod
+from stratuslab_plugins.accounting.usage import fields
 from stratuslab_plugins.accounting.usage import intervals as intervals_mod
 
 UTC = datetime.timezone.utc
@@ -52,6 +53,10 @@ MIGRATIONS = os.path.join(os.path.dirname(__file__), 'usage_migrations')
 
 #: Rows per ``IN (...)`` list: well under every backend's parameter limit.
 CHUNK = 500
+#: Characters of a rejected notification's reason and payload kept: a
+#: MariaDB ``TEXT`` holds 65,535 bytes, and the text is ASCII.
+REASON_LIMIT = 2000
+PAYLOAD_LIMIT = 60000
 
 metadata = sa.MetaData()
 
@@ -203,11 +208,11 @@ def _event_row(event):
 
 
 def _event_of(row):
-    fields = dict(row._mapping)
-    del fields['id']
-    fields['occurred_at'] = from_us(fields['occurred_at'])
-    fields['launched_at'] = from_us(fields['launched_at'])
-    return events_mod.InstanceEvent(**fields)
+    values = dict(row._mapping)
+    del values['id']
+    values['occurred_at'] = from_us(values['occurred_at'])
+    values['launched_at'] = from_us(values['launched_at'])
+    return events_mod.InstanceEvent(**values)
 
 
 def _events_by_instance(connection, uuids):
@@ -367,14 +372,29 @@ def record_cpu_samples(connection, samples):
         _insert_ignoring_duplicates(connection, usage_cpu_samples, rows)
 
 
+def _ascii(value, limit):
+    """Return ``value`` as ASCII text every database stores, or None.
+
+    What the listener could not read may hold anything (NUL, unpaired
+    surrogates, characters outside a MariaDB ``utf8`` table's range):
+    escaped, it is still readable and can always be written.
+    """
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        value = fields.shown(value)
+    value = value.encode('ascii', 'backslashreplace').decode('ascii')
+    return value.replace('\x00', '\\x00')[:limit]
+
+
 def record_rejected(connection, event_type, message_id, reason, payload):
     """Keep a notification the listener could not read, with the reason."""
     connection.execute(usage_rejected.insert(), [{
         'received_at': to_us(datetime.datetime.now(UTC)),
-        # Both come as they were in the message, of any length.
-        'event_type': None if event_type is None else str(event_type)[:255],
-        'message_id': events_mod.fit_display('message_id', message_id),
-        'reason': reason, 'payload': payload}])
+        'event_type': _ascii(event_type, 255),
+        'message_id': _ascii(message_id, 64),
+        'reason': _ascii(reason, REASON_LIMIT),
+        'payload': _ascii(payload, PAYLOAD_LIMIT)}])
 
 
 def _timelines(connection, uuids):
@@ -486,6 +506,17 @@ def usage_by_instance(connection, since, until):
     return _usages(connection, uuids, until)
 
 
+def _refused_value(exc):
+    """Tell a value the database refuses from a database in trouble."""
+    if isinstance(exc, (sa.exc.DataError, sa.exc.IntegrityError)):
+        return True
+    # The driver refused the value before sending it (psycopg2: NUL in a
+    # string; sqlite3: an unpaired surrogate): not a DBAPI error.
+    return (isinstance(exc, sa.exc.StatementError)
+            and not isinstance(exc, sa.exc.DBAPIError)
+            and isinstance(exc.orig, (ValueError, TypeError, OverflowError)))
+
+
 class UsageLedger:
     """The usage tables of one database, each call one transaction.
 
@@ -517,7 +548,9 @@ class UsageLedger:
             with self._write_lock, self.engine.begin() as connection:
                 function(connection, *args)
         except sa.exc.SQLAlchemyError as exc:
-            raise exceptions.LedgerError(
+            error = (exceptions.LedgerDataError if _refused_value(exc)
+                     else exceptions.LedgerError)
+            raise error(
                 'cannot write to the usage ledger at %s: %s'
                 % (self.engine.url.render_as_string(hide_password=True),
                    exc))

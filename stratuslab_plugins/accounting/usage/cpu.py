@@ -18,6 +18,7 @@ import dataclasses
 import datetime
 
 from stratuslab_plugins.accounting.usage import events
+from stratuslab_plugins.accounting.usage import fields
 
 #: Event type of the agents' notifications.
 EVENT_TYPE = 'stratuslab.instance.cpu'
@@ -26,6 +27,9 @@ PAYLOAD_VERSION = '1.0'
 
 NANOSECONDS = 10 ** 9
 _MICROSECOND = datetime.timedelta(microseconds=1)
+#: Most samples one payload may hold: an agent sends one per domain of
+#: its host, and no host runs this many.
+MAX_SAMPLES = 10000
 
 
 @dataclasses.dataclass(frozen=True)
@@ -57,40 +61,57 @@ def to_payload(host, samples):
     }
 
 
+def _sample(item, host, what):
+    if not isinstance(item, dict):
+        raise events.MalformedNotification(
+            '%s from host %s: sample %s is not an object'
+            % (what, host, fields.shown(item)))
+    missing = {'instance_uuid', 'run_id', 'sampled_at', 'cpu_time_ns'} - {
+        key for key, value in item.items() if value not in (None, '')}
+    if missing:
+        raise events.MalformedNotification(
+            '%s from host %s: sample %s is incomplete (no %s)'
+            % (what, host, fields.shown(item), ', '.join(sorted(missing))))
+    return CpuSample(
+        sampled_at=fields.parse_time(item['sampled_at'],
+                                     '%s sampled_at' % what),
+        cpu_time_ns=fields.integer(item['cpu_time_ns'],
+                                   '%s cpu_time_ns' % what,
+                                   high=fields.MAX_BIGINT),
+        **fields.check_identifiers(what, {
+            'instance_uuid': item['instance_uuid'], 'host': host,
+            'run_id': item['run_id']}))
+
+
 def from_payload(payload, what='CPU sample notification'):
     """Return the :class:`CpuSample` list of an agent's payload.
 
-    :raises events.MalformedNotification: naming what is wrong.
+    Every value is checked (type, size, range) by :mod:`.fields`.
+
+    :raises events.MalformedNotification: naming what is wrong; no other
+        exception, whatever the payload holds.
     """
     if not isinstance(payload, dict) or not isinstance(
             payload.get('samples'), list):
         raise events.MalformedNotification(
             '%s: the payload has no list of samples' % what)
-    version = str(payload.get('version', ''))
-    if version.split('.')[0] != PAYLOAD_VERSION.split('.')[0]:
+    version = payload.get('version', '')
+    if not isinstance(version, str) or \
+            version.split('.')[0] != PAYLOAD_VERSION.split('.')[0]:
         raise events.MalformedNotification(
-            '%s: payload version %r, this listener reads %s; upgrade the '
+            '%s: payload version %s, this listener reads %s; upgrade the '
             'listener or the agent so both match' % (
-                what, version, PAYLOAD_VERSION))
+                what, fields.shown(version), PAYLOAD_VERSION))
+    if len(payload['samples']) > MAX_SAMPLES:
+        raise events.MalformedNotification(
+            '%s: %d samples in one payload, more than the %d an agent '
+            'sends' % (what, len(payload['samples']), MAX_SAMPLES))
     host = payload.get('host')
     if not host:
         raise events.MalformedNotification(
             '%s: the payload names no host' % what)
-    samples = []
-    for item in payload['samples']:
-        try:
-            samples.append(CpuSample(
-                sampled_at=events.parse_time(item['sampled_at'],
-                                             '%s sampled_at' % what),
-                cpu_time_ns=int(item['cpu_time_ns']),
-                **events.check_identifiers(what, {
-                    'instance_uuid': item['instance_uuid'], 'host': host,
-                    'run_id': item['run_id']})))
-        except (KeyError, TypeError, ValueError) as exc:
-            raise events.MalformedNotification(
-                '%s from host %s: sample %r is incomplete or not a number '
-                '(%s)' % (what, host, item, exc))
-    return samples
+    host = fields.identifier('host', host, what)
+    return [_sample(item, host, what) for item in payload['samples']]
 
 
 def _segments(samples):

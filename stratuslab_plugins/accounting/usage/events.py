@@ -20,9 +20,7 @@ import dataclasses
 import datetime
 import typing
 
-from oslo_utils import timeutils
-
-from stratuslab_plugins.accounting import exceptions
+from stratuslab_plugins.accounting.usage import fields
 
 UTC = datetime.timezone.utc
 
@@ -102,29 +100,8 @@ STATE_KINDS = {
 }
 
 
-#: Longest value the usage ledger keeps for each text field (its column
-#: sizes). Identifiers longer than this are malformed: their notification
-#: is rejected with the reason, one warning, instead of failing the batch
-#: on a database that enforces column sizes (PostgreSQL, MySQL; SQLite does
-#: not). Fields shown to people only are cut to fit instead.
-FIELD_LIMITS = {
-    'instance_uuid': 36, 'event_type': 64, 'project_id': 64, 'user_id': 64,
-    'image_id': 36, 'host': 255, 'flavor_id': 255, 'run_id': 64,
-}
-#: Fields shown to people only, cut to their column size.
-DISPLAY_LIMITS = {'message_id': 64, 'name': 255}
-
-
-def fit_display(field, value):
-    """Cut a display-only ``value`` to the size the ledger keeps."""
-    if value is None:
-        return None
-    value = str(value)
-    return value[:DISPLAY_LIMITS[field]]
-
-
-class MalformedNotification(exceptions.AccountingError):
-    """A notification the listener cannot read; it is logged and dropped."""
+#: Re-exported: the listener's callers catch it from here.
+MalformedNotification = fields.MalformedNotification
 
 
 @dataclasses.dataclass(frozen=True)
@@ -162,35 +139,6 @@ class InstanceEvent:
         return (self.instance_uuid, self.event_type, self.occurred_at)
 
 
-def _parse_iso(text):
-    # Python's own parser reads both of Nova's forms, several times faster
-    # than iso8601's (it matters at thousands of events a second); the
-    # latter still reads what it does not.
-    try:
-        return datetime.datetime.fromisoformat(text)
-    except ValueError:
-        return timeutils.parse_isotime(text)
-
-
-def parse_time(value, what):
-    """Return ``value`` (ISO 8601 string or datetime) as aware UTC.
-
-    Nova writes envelope timestamps as ``2026-01-01 10:00:00.000001``
-    (naive, UTC) and payload times as ``2026-01-01T10:00:00Z``.
-    """
-    if value in (None, ''):
-        return None
-    try:
-        if not isinstance(value, datetime.datetime):
-            value = _parse_iso(str(value))
-    except ValueError as exc:
-        raise MalformedNotification(
-            '%s is %r, not an ISO 8601 time (%s)' % (what, value, exc))
-    if value.tzinfo is None:
-        return value.replace(tzinfo=UTC)
-    return value.astimezone(UTC)
-
-
 def is_versioned(payload):
     """Tell a versioned payload (a Nova object) from a legacy one."""
     return isinstance(payload, dict) and 'nova_object.data' in payload
@@ -202,46 +150,46 @@ def _fields(payload, what):
             '%s: the payload is not a versioned Nova object (no '
             'nova_object.data); is the publisher Nova with '
             'notification_format = versioned?' % what)
-    return payload['nova_object.data']
+    data = payload['nova_object.data']
+    if not isinstance(data, dict):
+        raise MalformedNotification('%s: nova_object.data is %s, not an '
+                                    'object' % (what, fields.shown(data)))
+    return data
 
 
-def _flavor(data):
+def _flavor(data, what):
     flavor = data.get('flavor')
     if isinstance(flavor, dict):
         flavor = flavor.get('nova_object.data', flavor)
-    return flavor if isinstance(flavor, dict) else {}
+    if flavor is None:
+        return {}
+    if not isinstance(flavor, dict):
+        raise MalformedNotification('%s: flavor is %s, not a Nova '
+                                    'FlavorPayload' % (what,
+                                                       fields.shown(flavor)))
+    return flavor
 
 
-def _int(value, what):
-    if value is None:
-        return None
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        raise MalformedNotification('%s is %r, not an integer'
-                                    % (what, value))
-
-
-def _kind(event_type, data):
+def _kind(event_type, data, what):
     if event_type == EXISTS:
-        return STATE_KINDS.get(data.get('state'))
+        return STATE_KINDS.get(fields.text(data.get('state'), 'state', what))
     return EVENT_KINDS[event_type]
 
 
 def _occurred_at(event_type, data, metadata, what):
-    sent_at = parse_time((metadata or {}).get('timestamp'),
-                         '%s timestamp' % what)
+    sent_at = fields.parse_time(metadata.get('timestamp'),
+                                '%s timestamp' % what)
     # A create starts at launch, which the payload knows better than the
     # envelope. Payload times are whole seconds (Nova serialises them so),
     # so every later event keeps its microsecond envelope time: a delete
     # at its truncated terminated_at could sort before the events of its
     # last second.
     if event_type == 'instance.create.end':
-        when = parse_time(data.get('launched_at'),
-                          '%s launched_at' % what) or sent_at
+        when = fields.parse_time(data.get('launched_at'),
+                                 '%s launched_at' % what) or sent_at
     elif EVENT_KINDS.get(event_type) == DELETED:
-        when = sent_at or parse_time(data.get('terminated_at'),
-                                     '%s terminated_at' % what)
+        when = sent_at or fields.parse_time(data.get('terminated_at'),
+                                            '%s terminated_at' % what)
     else:
         when = sent_at
     if when is None:
@@ -251,65 +199,69 @@ def _occurred_at(event_type, data, metadata, what):
     return when
 
 
-def check_identifiers(what, values):
-    """Return ``values`` as strings, checked against FIELD_LIMITS."""
-    checked = {}
-    for field, value in values.items():
-        if value is None:
-            checked[field] = None
-            continue
-        value = str(value)
-        if len(value) > FIELD_LIMITS[field]:
-            raise MalformedNotification(
-                '%s: %s is %d characters long, more than the %d the usage '
-                'ledger keeps (%r...)' % (what, field, len(value),
-                                          FIELD_LIMITS[field], value[:40]))
-        checked[field] = value
-    return checked
+def _sizes(flavor, what):
+    """Return ``(vcpus, memory_mb, disk_gb)`` of a FlavorPayload's data."""
+    vcpus = fields.integer(flavor.get('vcpus'), '%s flavor vcpus' % what)
+    memory = fields.integer(flavor.get('memory_mb'),
+                            '%s flavor memory_mb' % what)
+    root = fields.integer(flavor.get('root_gb'), '%s flavor root_gb' % what)
+    ephemeral = fields.integer(flavor.get('ephemeral_gb'),
+                               '%s flavor ephemeral_gb' % what)
+    if root is None and ephemeral is None:
+        return vcpus, memory, None
+    # Each is at most MAX_INT in Nova; their sum must fit the ledger too.
+    disk = fields.integer((root or 0) + (ephemeral or 0),
+                          '%s flavor root_gb + ephemeral_gb' % what)
+    return vcpus, memory, disk
+
+
+def _describe(event_type, metadata):
+    return 'notification %s (message %s)' % (
+        fields.shown(event_type) if not isinstance(event_type, str)
+        else event_type[:64],
+        fields.shown(metadata.get('message_id') or 'without id'))
 
 
 def parse_notification(event_type, payload, metadata=None):
     """Return the :class:`InstanceEvent` of one versioned notification.
+
+    Every value is checked (type, size, range) by :mod:`.fields` first.
 
     :param event_type: e.g. ``instance.suspend.end``; one of
         :data:`HANDLED_EVENT_TYPES`.
     :param payload: the notification payload (a serialised Nova object).
     :param metadata: the listener's metadata (``timestamp``,
         ``message_id``).
-    :raises MalformedNotification: naming the event and what is wrong.
+    :raises MalformedNotification: naming the event and what is wrong;
+        no other exception, whatever the arguments hold.
     """
-    metadata = metadata or {}
-    what = 'notification %s (message %s)' % (
-        event_type, metadata.get('message_id') or 'without id')
-    if event_type not in HANDLED_EVENT_TYPES:
+    if not isinstance(metadata, dict):
+        metadata = {}
+    what = _describe(event_type, metadata)
+    if not isinstance(event_type, str) or \
+            event_type not in HANDLED_EVENT_TYPES:
         raise MalformedNotification(
             '%s: not an event type the usage ledger records (%s)'
             % (what, ', '.join(HANDLED_EVENT_TYPES)))
     data = _fields(payload, what)
-    uuid = data.get('uuid')
-    if not uuid:
+    if not data.get('uuid'):
         raise MalformedNotification('%s: the payload names no instance '
                                     '(no uuid)' % what)
-    flavor = _flavor(data)
-    root, ephemeral = flavor.get('root_gb'), flavor.get('ephemeral_gb')
-    disk = None
-    if root is not None or ephemeral is not None:
-        disk = (_int(root, '%s flavor root_gb' % what) or 0) + (
-            _int(ephemeral, '%s flavor ephemeral_gb' % what) or 0)
-    identifiers = check_identifiers(what, {
-        'instance_uuid': uuid, 'event_type': event_type,
+    flavor = _flavor(data, what)
+    vcpus, memory_mb, disk_gb = _sizes(flavor, what)
+    identifiers = fields.check_identifiers(what, {
+        'instance_uuid': data['uuid'], 'event_type': event_type,
         'project_id': data.get('tenant_id'), 'user_id': data.get('user_id'),
         'image_id': data.get('image_uuid') or None,
         'host': data.get('host'), 'flavor_id': flavor.get('flavorid')})
     return InstanceEvent(
         occurred_at=_occurred_at(event_type, data, metadata, what),
-        kind=_kind(event_type, data),
-        message_id=fit_display('message_id', metadata.get('message_id')),
-        name=fit_display('name', data.get('display_name')),
-        vcpus=_int(flavor.get('vcpus'), '%s flavor vcpus' % what),
-        memory_mb=_int(flavor.get('memory_mb'), '%s flavor memory_mb'
-                       % what),
-        disk_gb=disk,
-        launched_at=parse_time(data.get('launched_at'),
-                               '%s launched_at' % what),
+        kind=_kind(event_type, data, what),
+        message_id=fields.fit_display('message_id',
+                                      metadata.get('message_id')),
+        name=fields.fit_display('name', fields.text(
+            data.get('display_name'), 'display_name', what)),
+        vcpus=vcpus, memory_mb=memory_mb, disk_gb=disk_gb,
+        launched_at=fields.parse_time(data.get('launched_at'),
+                                      '%s launched_at' % what),
         **identifiers)

@@ -32,10 +32,13 @@ import time
 
 from oslo_log import log as logging
 import oslo_messaging
+from oslo_messaging.notify import dispatcher as notify_dispatcher
+from oslo_messaging.notify import listener as notify_listener
 
 from stratuslab_plugins.accounting import exceptions
 from stratuslab_plugins.accounting.usage import cpu
 from stratuslab_plugins.accounting.usage import events
+from stratuslab_plugins.accounting.usage import fields
 
 LOG = logging.getLogger(__name__)
 
@@ -49,6 +52,12 @@ NOVA_OPTIONS = ('[notifications] notification_format = versioned (or both)',
                 '[DEFAULT] instance_usage_audit = True')
 
 
+#: Event type given to a message whose envelope oslo.messaging cannot read
+#: (see :class:`Dispatcher`), and the key carrying why.
+UNREADABLE = 'stratuslab.unreadable'
+UNREADABLE_KEY = 'stratuslab_unreadable'
+
+
 def _exactly(names):
     return '^(%s)$' % '|'.join(re.escape(name) for name in names)
 
@@ -56,8 +65,19 @@ def _exactly(names):
 def _payload_text(payload):
     try:
         return json.dumps(payload, sort_keys=True, default=str)
-    except (TypeError, ValueError):
-        return repr(payload)
+    except (TypeError, ValueError, RecursionError):
+        return fields.shown(payload)
+
+
+def _rejection(message, reason):
+    """Return what the ledger keeps of a notification it cannot store."""
+    LOG.error('Dropping unreadable notification (kept in the ledger '
+              'table usage_rejected): %s', reason)
+    metadata = message.get('metadata')
+    if not isinstance(metadata, dict):
+        metadata = {}
+    return (message.get('event_type'), metadata.get('message_id'),
+            str(reason), _payload_text(message.get('payload')))
 
 
 class FormatWatch:
@@ -106,82 +126,168 @@ class UnversionedEndpoint:
 
 
 class _LedgerEndpoint:
-    """Writes a batch into the ledger, then lets it be acknowledged."""
+    """Writes a batch into the ledger, then lets it be acknowledged.
+
+    A notification that cannot be read, or whose values the database
+    refuses, is kept in ``usage_rejected`` and acknowledged with the
+    rest: redelivering it would fail the same way, for ever, and hold
+    up the notifications behind it.
+    """
 
     #: Seconds to wait before handing back a batch the ledger refused:
     #: the broker redelivers at once, and a database that is down would
     #: otherwise be hammered (and the log flooded) in a tight loop.
     retry_delay = 2.0
+    #: The argument of ``UsageLedger.record`` this endpoint's records go to.
+    records = None
 
     def __init__(self, ledger):
         self.ledger = ledger
 
-    def _write(self, parsed, rejected):
+    def _read(self, message):
+        """Return the ledger records of one message (a list)."""
+        raise NotImplementedError
+
+    def _handle(self, messages):
+        entries = []
+        for message in messages:
+            try:
+                if message.get(UNREADABLE_KEY):
+                    raise events.MalformedNotification(
+                        message[UNREADABLE_KEY])
+                entries.append((message, self._read(message), None))
+            except events.MalformedNotification as exc:
+                entries.append((message, [], _rejection(message, exc)))
+            except Exception as exc:
+                # A bug of ours must not stall accounting either.
+                LOG.exception('Unexpected error reading a notification')
+                entries.append((message, [], _rejection(
+                    message, 'unexpected error reading it: %s'
+                    % fields.shown(exc))))
+        return self._write(entries)
+
+    def _record(self, entries):
+        """Write ``(message, records, rejection)`` entries at once."""
+        self.ledger.record(
+            rejected=[rejected for _, _, rejected in entries if rejected],
+            **{self.records: [record for _, records, _ in entries
+                              for record in records]})
+
+    def _requeue(self, entries):
+        # Not acknowledged: the broker redelivers the batch, and the
+        # ledger ignores what of it was already written.
+        LOG.exception('Usage ledger write failed; the batch of %d '
+                      'notifications goes back to the queue.', len(entries))
+        time.sleep(self.retry_delay)
+        return oslo_messaging.NotificationResult.REQUEUE
+
+    def _write(self, entries):
         try:
-            self.ledger.record(rejected=rejected, **parsed)
+            self._record(entries)
+        except exceptions.LedgerDataError as exc:
+            LOG.warning('The ledger refused a value of a batch (%s); '
+                        'storing its %d notifications one by one.',
+                        exc, len(entries))
+            return self._write_each(entries)
         except exceptions.LedgerError:
-            # Not acknowledged: the broker redelivers the batch, and the
-            # ledger ignores what of it was already written.
-            LOG.exception('Usage ledger write failed; the batch of %d '
-                          'notifications goes back to the queue.',
-                          sum(len(v) for v in parsed.values()))
-            time.sleep(self.retry_delay)
-            return oslo_messaging.NotificationResult.REQUEUE
+            return self._requeue(entries)
         return oslo_messaging.NotificationResult.HANDLED
 
-    @staticmethod
-    def _reject(message, exc):
-        LOG.error('Dropping unreadable notification (kept in the ledger '
-                  'table usage_rejected): %s', exc)
-        return (message.get('event_type'),
-                (message.get('metadata') or {}).get('message_id'),
-                str(exc), _payload_text(message.get('payload')))
+    def _write_each(self, entries):
+        for entry in entries:
+            try:
+                self._record([entry])
+            except exceptions.LedgerDataError as exc:
+                message = entry[0]
+                try:
+                    self._record([(message, [], _rejection(
+                        message, 'the ledger refused it: %s' % exc))])
+                except exceptions.LedgerError:
+                    return self._requeue(entries)
+            except exceptions.LedgerError:
+                return self._requeue(entries)
+        return oslo_messaging.NotificationResult.HANDLED
 
 
 class InstanceEventEndpoint(_LedgerEndpoint):
     """Nova's instance lifecycle events, at priority ``info``."""
 
     filter_rule = oslo_messaging.NotificationFilter(
-        event_type=_exactly(events.HANDLED_EVENT_TYPES))
+        event_type=_exactly(events.HANDLED_EVENT_TYPES + (UNREADABLE,)))
+    priority = 'info'
+    records = 'events'
 
     def __init__(self, ledger, watch=None):
         super().__init__(ledger)
         self.watch = watch or FormatWatch()
 
+    def _read(self, message):
+        return [events.parse_notification(
+            message['event_type'], message['payload'],
+            message.get('metadata'))]
+
     def info(self, messages):
         self.watch.saw_versioned(len(messages))
-        parsed, rejected = [], []
-        for message in messages:
-            try:
-                parsed.append(events.parse_notification(
-                    message['event_type'], message['payload'],
-                    message.get('metadata')))
-            except events.MalformedNotification as exc:
-                rejected.append(self._reject(message, exc))
-        return self._write({'events': parsed}, rejected)
+        return self._handle(messages)
 
 
 class CpuSampleEndpoint(_LedgerEndpoint):
     """The libvirt agents' CPU samples, at priority ``sample``."""
 
     filter_rule = oslo_messaging.NotificationFilter(
-        event_type=_exactly([cpu.EVENT_TYPE]))
+        event_type=_exactly([cpu.EVENT_TYPE, UNREADABLE]))
+    priority = 'sample'
+    records = 'samples'
+
+    def _read(self, message):
+        return cpu.from_payload(message['payload'], 'CPU samples from %s'
+                                % fields.shown(message.get('publisher_id')))
 
     def sample(self, messages):
-        samples, rejected = [], []
-        for message in messages:
-            try:
-                samples.extend(cpu.from_payload(
-                    message['payload'], 'CPU samples from %s'
-                    % message.get('publisher_id')))
-            except events.MalformedNotification as exc:
-                rejected.append(self._reject(message, exc))
-        return self._write({'samples': samples}, rejected)
+        return self._handle(messages)
 
 
-def _batch_listener(conf, transport, targets, endpoints, pool):
+class Dispatcher(notify_dispatcher.BatchNotificationDispatcher):
+    """oslo.messaging's batch dispatcher, for messages it cannot read too.
+
+    oslo.messaging reads each message's envelope (priority, event type)
+    before any endpoint sees it; an envelope it cannot read (a priority
+    that is not a string, say) makes it hand back the whole batch, for
+    ever. Here such a message goes to the endpoint instead, marked, at
+    the endpoint's own priority: the endpoint keeps it in
+    ``usage_rejected`` and the batch goes on.
+    """
+
+    def __init__(self, endpoint):
+        super().__init__([endpoint], None)
+        self.priority = endpoint.priority
+
+    def _extract_user_message(self, incoming):
+        try:
+            return super()._extract_user_message(incoming)
+        except Exception as exc:
+            message = incoming.message
+            if not isinstance(message, dict):
+                message = {}
+            return self.priority, incoming, {
+                'ctxt': {}, 'publisher_id': None, 'event_type': UNREADABLE,
+                'payload': message,
+                'metadata': {'message_id': message.get('message_id'),
+                             'timestamp': None},
+                UNREADABLE_KEY: 'oslo.messaging cannot read its envelope '
+                                '(%s: %s)' % (type(exc).__name__,
+                                              fields.shown(str(exc)))}
+
+
+def _batch_listener(conf, transport, targets, endpoint, pool):
+    if isinstance(endpoint, _LedgerEndpoint):
+        # get_batch_notification_listener(), with our dispatcher.
+        return notify_listener.BatchNotificationServer(
+            transport, targets, Dispatcher(endpoint), 'threading', True,
+            pool or None, conf.accounting_usage.batch_size,
+            conf.accounting_usage.batch_timeout)
     return oslo_messaging.get_batch_notification_listener(
-        transport, targets, endpoints, executor='threading',
+        transport, targets, [endpoint], executor='threading',
         allow_requeue=True, pool=pool or None,
         batch_size=conf.accounting_usage.batch_size,
         batch_timeout=conf.accounting_usage.batch_timeout)
@@ -204,20 +310,20 @@ def build_listeners(conf, ledger, transport=None):
             conf, transport,
             [oslo_messaging.Target(topic=opts.nova_topic,
                                    exchange=opts.nova_exchange)],
-            [InstanceEventEndpoint(ledger, watch)], opts.pool),
+            InstanceEventEndpoint(ledger, watch), opts.pool),
         # No pool: every listener shares the queue the agents' notifier
         # declares, so each sample is stored by exactly one of them.
         _batch_listener(
             conf, transport,
             [oslo_messaging.Target(topic=opts.cpu_samples_topic)],
-            [CpuSampleEndpoint(ledger)], None),
+            CpuSampleEndpoint(ledger), None),
     ]
     if opts.unversioned_topic:
         listeners.append(_batch_listener(
             conf, transport,
             [oslo_messaging.Target(topic=opts.unversioned_topic,
                                    exchange=opts.nova_exchange)],
-            [UnversionedEndpoint(watch)],
+            UnversionedEndpoint(watch),
             '%s.unversioned-watch' % (opts.pool or DEFAULT_WATCH_POOL)))
     return listeners
 

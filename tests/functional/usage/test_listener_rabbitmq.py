@@ -74,8 +74,17 @@ STEPS = [(0, 'instance.create.end'), (10, 'instance.suspend.end'),
          (40, 'instance.delete.end')]
 
 
-class RabbitMQListenerTest(rabbitmq_fixture.SharedBroker,
-                           testtools.TestCase):
+class ListenerProcessTest(rabbitmq_fixture.SharedBroker,
+                          testtools.TestCase):
+    """Listener processes on a private broker: the tests' common ground.
+
+    Each test gets a topic of its own, a ledger (SQLite unless a subclass
+    overrides :meth:`ledger_connection`) and a notifier publishing as
+    Nova does.
+    """
+
+    def ledger_connection(self):
+        return 'sqlite:///%s' % os.path.join(self.tmp, 'ledger.sqlite')
 
     def setUp(self):
         super().setUp()
@@ -84,8 +93,7 @@ class RabbitMQListenerTest(rabbitmq_fixture.SharedBroker,
         # for it is this test's alone, and holds what is published before
         # a listener starts.
         self.topic = 'versioned_%s' % uuid.uuid4().hex[:8]
-        self.ledger_url = 'sqlite:///%s' % os.path.join(self.tmp,
-                                                        'ledger.sqlite')
+        self.ledger_url = self.ledger_connection()
         self.ledger = usage_ledger.UsageLedger.from_url(self.ledger_url)
         self.addCleanup(self.ledger.engine.dispose)
         conf = cfg.ConfigOpts()
@@ -165,6 +173,17 @@ class RabbitMQListenerTest(rabbitmq_fixture.SharedBroker,
                 self.fail('timed out waiting for %s' % what)
             time.sleep(0.05)
 
+    def consumers(self, queue):
+        for line in self.broker.ctl('list_queues', '--no-table-headers',
+                                    'name', 'consumers').splitlines():
+            name, count = line.split('\t')
+            if name == queue:
+                return int(count)
+        return 0
+
+
+class RabbitMQListenerTest(ListenerProcessTest):
+
     def test_killed_listener_loses_nothing(self):
         uuids = self.publish_lifecycles(300)
         total = len(uuids) * len(STEPS)
@@ -212,14 +231,6 @@ class RabbitMQListenerTest(rabbitmq_fixture.SharedBroker,
         for listener in listeners:
             self.stop_listener(listener)
             self.assertEqual(0, listener.returncode)
-
-    def consumers(self, queue):
-        for line in self.broker.ctl('list_queues', '--no-table-headers',
-                                    'name', 'consumers').splitlines():
-            name, count = line.split('\t')
-            if name == queue:
-                return int(count)
-        return 0
 
     @testtools.skipIf(libvirt is None, 'libvirt-python is not installed')
     def test_agent_cpu_samples_reach_the_ledger(self):

@@ -99,3 +99,51 @@ class PayloadTest(testtools.TestCase):
         payload = cpu.to_payload('cn1', [sample(1, 30)])
         self.assertEqual(datetime.timezone.utc,
                          cpu.from_payload(payload)[0].sampled_at.tzinfo)
+
+
+class HostilePayloadTest(testtools.TestCase):
+    """Refused with MalformedNotification, never another exception."""
+
+    def refused(self, payload, *expected):
+        exc = self.assertRaises(events.MalformedNotification,
+                                cpu.from_payload, payload)
+        for text in expected:
+            self.assertIn(text, str(exc))
+        self.assertLess(len(str(exc)), 500)
+
+    def payload(self, **values):
+        payload = cpu.to_payload('cn1', [sample(1, 30)])
+        payload['samples'][0].update(values)
+        return payload
+
+    def test_counter_out_of_range(self):
+        self.refused(self.payload(cpu_time_ns=float('inf')),
+                     'cpu_time_ns is inf, not an integer')
+        self.refused(self.payload(cpu_time_ns=2 ** 63), 'outside')
+        self.refused(self.payload(cpu_time_ns=-1), 'outside')
+
+    def test_sample_that_is_not_an_object(self):
+        payload = cpu.to_payload('cn1', [sample(1, 30)])
+        payload['samples'] = [['x'] * 1000]
+        self.refused(payload, "sample ['x', 'x', 'x', 'x', ...] is not an")
+
+    def test_version_of_another_type(self):
+        payload = self.payload()
+        payload['version'] = [[[['1']]]]
+        self.refused(payload, 'payload version [[[...]]]')
+
+    def test_time_out_of_range(self):
+        self.refused(self.payload(sampled_at='0001-01-01T00:00:00+01:00'),
+                     'sampled_at is outside')
+
+    def test_too_many_samples(self):
+        payload = cpu.to_payload('cn1', [sample(1, 30)] * (
+            cpu.MAX_SAMPLES + 1))
+        self.refused(payload, 'more than the 10000')
+
+    def test_null_values_are_missing_values(self):
+        # Found by tests/unit/accounting/usage/test_fuzz.py.
+        self.refused(self.payload(sampled_at=None), 'incomplete (no '
+                     'sampled_at)')
+        self.refused(self.payload(instance_uuid=None, cpu_time_ns=''),
+                     'incomplete (no cpu_time_ns, instance_uuid)')

@@ -128,3 +128,113 @@ class ParseNotificationTest(testtools.TestCase):
         self.assertRaises(events.MalformedNotification,
                           events.parse_notification, 'instance.update',
                           {}, {})
+
+
+def _mutated(event_type, change, metadata_change=None):
+    """A Nova notification of ``event_type`` with one value made hostile."""
+    _, payload, metadata = nova.notification(event_type, UUID, nova.at(5),
+                                             nova.at(0))
+    change(payload['nova_object.data'])
+    if metadata_change:
+        metadata_change(metadata)
+    return event_type, payload, metadata
+
+
+def _flavor(**values):
+    return lambda data: data['flavor']['nova_object.data'].update(values)
+
+
+class HostileValuesTest(testtools.TestCase):
+    """Each refused with MalformedNotification naming the field.
+
+    Every one of these escaped as another exception (TypeError,
+    OverflowError, AttributeError) or reached the database before.
+    """
+
+    def refused(self, message, *expected):
+        exc = self.assertRaises(events.MalformedNotification,
+                                events.parse_notification, *message)
+        for text in expected:
+            self.assertIn(text, str(exc))
+        self.assertLess(len(str(exc)), 500)
+        return exc
+
+    def test_wrong_types(self):
+        self.refused(_mutated(events.EXISTS,
+                              lambda d: d.update(state=['active'])),
+                     'state is', 'not a string')
+        self.refused(_mutated('instance.create.end',
+                              lambda d: d.update(uuid=[UUID])),
+                     'instance_uuid is', 'not a string')
+        self.refused(_mutated('instance.create.end',
+                              lambda d: d.update(tenant_id={'a': 1})),
+                     'project_id is')
+        self.refused(_mutated('instance.create.end',
+                              lambda d: d.update(display_name=[1] * 1000)),
+                     'display_name is [1, 1, 1, 1, ...]')
+        self.refused(_mutated('instance.create.end',
+                              lambda d: d.update(flavor='m1.small')),
+                     "flavor is 'm1.small'")
+
+    def test_payload_that_is_not_an_object(self):
+        _, payload, metadata = nova.notification(
+            'instance.suspend.end', UUID, nova.at(5), nova.at(0))
+        payload['nova_object.data'] = [UUID]
+        self.refused(('instance.suspend.end', payload, metadata),
+                     'nova_object.data is', 'not an object')
+        self.refused(('instance.suspend.end', [payload], metadata),
+                     'not a versioned Nova object')
+
+    def test_sizes_out_of_range(self):
+        for value, text in ((float('inf'), 'inf, not an integer'),
+                            (float('nan'), 'nan, not an integer'),
+                            (10 ** 30, 'outside [0, 2147483647]'),
+                            (-4, '-4, outside'),
+                            (True, 'True, not an integer'),
+                            (2.5, '2.5, not an integer'),
+                            ('\u00b2', 'not an integer')):
+            self.refused(_mutated('instance.create.end', _flavor(vcpus=value)),
+                         'flavor vcpus is', text)
+        self.refused(_mutated('instance.create.end',
+                              _flavor(memory_mb=2 ** 31)), 'memory_mb')
+        self.refused(_mutated('instance.create.end', _flavor(
+            root_gb=2 ** 31 - 1, ephemeral_gb=2 ** 31 - 1)),
+            'root_gb + ephemeral_gb')
+
+    def test_sizes_nova_writes_are_read(self):
+        event = events.parse_notification(*_mutated(
+            'instance.create.end', _flavor(vcpus='4', memory_mb=512.0)))
+        self.assertEqual((4, 512), (event.vcpus, event.memory_mb))
+
+    def test_times_out_of_range(self):
+        for value in ('0001-01-01T00:00:00+01:00',
+                      '9999-12-31T23:59:59-01:00', '1999-12-31T23:59:59Z',
+                      '2100-01-01T00:00:00Z', '2026-01-01T00:00:00' * 10,
+                      10 ** 20, ['2026-01-01']):
+            self.refused(_mutated('instance.create.end',
+                                  lambda d: d.update(launched_at=value)),
+                         'launched_at')
+        self.refused(_mutated('instance.suspend.end', lambda d: None,
+                              lambda m: m.update(
+                                  timestamp='0001-01-01 00:00:00+01:00')),
+                     'timestamp is outside [2000-01-01, 2100-01-01)')
+
+    def test_metadata_that_is_not_an_object_means_no_timestamp(self):
+        _, payload, _ = nova.notification('instance.suspend.end', UUID,
+                                          nova.at(5), nova.at(0))
+        self.refused(('instance.suspend.end', payload, ['x']),
+                     'has no timestamp')
+
+    def test_identifier_with_control_characters_is_refused(self):
+        self.refused(_mutated('instance.create.end',
+                              lambda d: d.update(tenant_id='proj\x00a')),
+                     'project_id is', 'control or unpaired')
+
+    def test_display_name_is_made_storable(self):
+        # JSON carries unpaired surrogates; UTF-8 (SQLite, the drivers)
+        # cannot, and PostgreSQL refuses NUL.
+        event = events.parse_notification(*_mutated(
+            'instance.create.end',
+            lambda d: d.update(display_name='a\ud800b\x00c\U0001f680')))
+        self.assertEqual('a\ufffdb\ufffdc\U0001f680', event.name)
+        event.name.encode('utf-8')

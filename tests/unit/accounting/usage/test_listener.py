@@ -12,6 +12,7 @@ import fixtures
 from oslo_config import cfg
 import oslo_messaging
 from oslo_messaging import conffixture
+import sqlalchemy as sa
 import testtools
 
 from stratuslab_plugins.accounting import exceptions
@@ -23,6 +24,8 @@ from stratuslab_plugins.conf import usage as usage_conf
 from tests.unit.accounting.usage import nova_payloads as nova
 
 A = '6f1c8a52-3d0b-4a55-9d4f-2f8e1f0c0a01'
+B = '6f1c8a52-3d0b-4a55-9d4f-2f8e1f0c0a02'
+C = '6f1c8a52-3d0b-4a55-9d4f-2f8e1f0c0a03'
 
 
 class FlakyLedger:
@@ -124,6 +127,71 @@ class ListenerTest(testtools.TestCase):
         self.assertIn('no uuid', row.reason)
         self.assertIn('usage_rejected', self.logger.output)
         self.wait_for(lambda: self.usage_now() is not None)
+
+    def stored_names(self):
+        with self.ledger.engine.connect() as connection:
+            return {row.instance_uuid: row.name for row in connection.execute(
+                sa.select(usage_ledger.usage_events))}
+
+    def test_poison_notifications_are_kept_and_the_batch_is_stored(self):
+        # One batch: good events of three instances, and notifications in
+        # Nova's spelling with a value of the wrong type or out of range.
+        poison = []
+        for change in (lambda d: d.update(state=['active']),
+                       lambda d: d['flavor']['nova_object.data'].update(
+                           vcpus=float('inf')),
+                       lambda d: d.update(launched_at='0001-01-01T00:00:00'
+                                                      '+01:00')):
+            event_type, payload, metadata = nova.notification(
+                events.EXISTS, B, nova.at(2), nova.at(0))
+            change(payload['nova_object.data'])
+            poison.append((event_type, payload, metadata))
+        good = [nova.lifecycle(uuid, [(0, 'instance.create.end'),
+                                      (1, 'instance.suspend.end')])
+                for uuid in (A, B, C)]
+        self.publish(good[0] + poison + good[1] + good[2])
+        self.start()
+        self.wait_for(lambda: len(self.ledger.rejected()) == 3
+                      and len(self.stored_names()) == 3)
+        reasons = ' | '.join(row.reason for row in self.ledger.rejected())
+        for expected in ('flavor vcpus is inf, not an integer',
+                         'launched_at is outside [2000-01-01, 2100-01-01)',
+                         "state is ['active'], not a string"):
+            self.assertIn(expected, reasons)
+        for uuid in (A, B, C):
+            self.assertEqual('suspended', self.ledger.usage_for_instance(
+                uuid, nova.at(10 ** 6)).status)
+        self.assertNotIn('goes back to the queue', self.logger.output)
+
+    def test_a_value_the_database_refuses_is_kept_and_the_rest_stored(self):
+        # A constraint of the site's database (a trigger here: SQLite
+        # takes any value) refuses one event of a batch.
+        with self.ledger.engine.begin() as connection:
+            connection.exec_driver_sql(
+                "CREATE TRIGGER refuse BEFORE INSERT ON usage_events "
+                "WHEN NEW.name = 'refused' BEGIN "
+                "SELECT RAISE(ABORT, 'name refused by the site'); END")
+        self.publish(nova.lifecycle(A, [(0, 'instance.create.end')]) +
+                     nova.lifecycle(B, [(0, 'instance.create.end')],
+                                    name='refused') +
+                     nova.lifecycle(C, [(0, 'instance.create.end')]))
+        self.start()
+        self.wait_for(lambda: self.ledger.rejected())
+        [row] = self.ledger.rejected()
+        self.assertIn('the ledger refused it', row.reason)
+        self.assertIn('name refused by the site', row.reason)
+        self.assertIn(B, row.payload)
+        self.wait_for(lambda: set(self.stored_names()) == {A, C})
+        self.assertNotIn('goes back to the queue', self.logger.output)
+
+    def test_unpaired_surrogates_in_a_name_are_stored(self):
+        # JSON (and so the message bus) carries "\ud800"; UTF-8 does not,
+        # and SQLite refused the whole batch, again at each redelivery.
+        self.start()
+        self.publish(nova.lifecycle(A, [(0, 'instance.create.end')],
+                                    name='vm-\ud800'))
+        self.wait_for(lambda: self.usage_now() is not None)
+        self.assertEqual({A: 'vm-\ufffd'}, self.stored_names())
 
     def test_cpu_samples_reach_the_ledger(self):
         self.start()
