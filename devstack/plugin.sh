@@ -140,6 +140,7 @@ function configure_stratuslab_glance {
     iniset "$GLANCE_API_CONF" "$backend" appliance_registry_url "http://$STRATUSLAB_REGISTRY_HOST:$STRATUSLAB_REGISTRY_PORT"
     iniset "$GLANCE_API_CONF" "$backend" appliance_repository "$STRATUSLAB_REGISTRY_REPOSITORY"
     iniset "$GLANCE_API_CONF" "$backend" store_description "Appliance repository (OCI registry)"
+    iniset "$GLANCE_API_CONF" DEFAULT do_secure_hash "$STRATUSLAB_GLANCE_DO_SECURE_HASH"
 }
 
 # One file for the publish run, the listener and the libvirt agent: they

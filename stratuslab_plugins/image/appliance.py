@@ -277,6 +277,28 @@ def _limited(chunks, length):
         chunks.close()
 
 
+def _last_held_back(chunks):
+    """Yield ``chunks``, the last one only once the iterator ends cleanly.
+
+    A checked read raises after its last chunk when the bytes are not the
+    digest's. Yielded at once, that chunk would complete the response
+    (glance-api sends Content-Length bytes), and a client that does not
+    hash what it gets (curl, openstacksdk with ``stream=True``) would hold
+    the whole altered image. Held back, the response stops short of its
+    length and every client sees a failed download.
+    """
+    held = None
+    try:
+        for chunk in chunks:
+            if held is not None:
+                yield held
+            held = chunk
+    finally:
+        chunks.close()
+    if held is not None:
+        yield held
+
+
 def _translated(chunks, action):
     """Yield ``chunks``; failures mid-stream become glance_store errors."""
     with _glance_errors(action):
@@ -464,11 +486,14 @@ class Store(glance_store.driver.Store):
                     message='Offset %d is outside image %s of %d bytes.'
                             % (offset, loc.get_uri(), size))
             # A Range from the end would be refused (416): nothing to read.
+            verify = self._verifies(location) and offset == 0
             chunks = (client.iter_blob(loc.repository, loc.digest,
                                        offset=offset, size=size,
                                        chunk_size=self.READ_CHUNKSIZE,
-                                       verify=self._verifies(location))
+                                       verify=verify)
                       if offset < size else (chunk for chunk in ()))
+            if verify and not chunk_size:
+                chunks = _last_held_back(chunks)
         if chunk_size:
             chunks = _limited(chunks, chunk_size)
         return _translated(chunks, action), (chunk_size or size)

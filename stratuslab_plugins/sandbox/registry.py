@@ -10,9 +10,21 @@ sandbox runs one as its appliance repository; the functional tests'
     registry.start()
     ...  # registry.url is http://127.0.0.1:PORT
     registry.stop()
+
+Asked for ``access_log=True``, the registry logs every answer with the
+bytes of its body, and :meth:`Registry.served` reads them back: how the
+sync's tests and benchmark show which requests Glance sent and how many
+image bytes left the registry::
+
+    mark = registry.log_offset()
+    ...
+    image_bytes = sum(r.size for r in registry.served(mark)
+                      if r.method == 'GET' and '/blobs/' in r.path)
 """
 
+import collections
 import os
+import re
 import socket
 import subprocess
 import time
@@ -22,6 +34,13 @@ import yaml
 
 REGISTRY_BINARY = '/usr/bin/docker-registry'
 START_TIMEOUT = 20
+#: One line of distribution's access log (Apache combined format).
+_ACCESS_LINE = re.compile(
+    r'^\S+ \S+ \S+ \[[^\]]*\] "(?P<method>[A-Z]+) (?P<path>\S+) [^"]*" '
+    r'(?P<status>\d{3}) (?P<size>\d+|-)')
+
+#: One request the registry answered, and the bytes of its body.
+Served = collections.namedtuple('Served', 'method path status size')
 
 
 class RegistryError(RuntimeError):
@@ -45,16 +64,18 @@ class Registry(object):
         section (``http``, ``auth``...).
     :param ca_file: the CA that signed the registry's TLS certificate, for
         the readiness check.
+    :param access_log: log every request (see :meth:`served`).
     """
 
     def __init__(self, workdir, scheme='http', extra_config=None,
-                 ca_file=None):
+                 ca_file=None, access_log=False):
         self.workdir = workdir
         self.storage = os.path.join(workdir, 'storage')
         self.port = free_port()
         self.url = '%s://127.0.0.1:%d' % (scheme, self.port)
         self.extra_config = extra_config or {}
         self.ca_file = ca_file
+        self.access_log = access_log
         self.process = None
         self.log_path = os.path.join(workdir, 'registry.log')
 
@@ -62,7 +83,8 @@ class Registry(object):
         """Return the registry's configuration as a dict."""
         config = {
             'version': 0.1,
-            'log': {'level': 'warn', 'accesslog': {'disabled': True}},
+            'log': {'level': 'warn',
+                    'accesslog': {'disabled': not self.access_log}},
             'storage': {
                 'filesystem': {'rootdirectory': self.storage},
                 'delete': {'enabled': True},
@@ -119,6 +141,33 @@ class Registry(object):
                 return f.read().decode(errors='replace')[-2000:]
         except OSError:
             return ''
+
+    def log_offset(self):
+        """Where the log ends now: a mark for :meth:`served`."""
+        try:
+            return os.path.getsize(self.log_path)
+        except OSError:
+            return 0
+
+    def served(self, since=0):
+        """Return the :class:`Served` requests logged after ``since``.
+
+        Only with ``access_log``. A line is written as its answer ends,
+        so a request still being answered is not listed yet.
+        """
+        with open(self.log_path, 'rb') as f:
+            f.seek(since)
+            lines = f.read().decode(errors='replace').splitlines()
+        served = []
+        for line in lines:
+            match = _ACCESS_LINE.match(line)
+            if match:
+                size = match.group('size')
+                served.append(Served(match.group('method'),
+                                     match.group('path'),
+                                     int(match.group('status')),
+                                     0 if size == '-' else int(size)))
+        return served
 
     def stop(self):
         """Stop the registry now (also how a test makes it disappear)."""

@@ -33,13 +33,16 @@ class RegistryFixture(fixtures.Fixture):
     :param token_server: a started ``TokenServer`` fixture
         (tests/functional/appliance/token_server.py): the registry then
         requires Bearer tokens from it, as Harbor does.
+    :param access_log: log every request, for :meth:`served`.
     """
 
-    def __init__(self, tls=False, users=None, token_server=None):
+    def __init__(self, tls=False, users=None, token_server=None,
+                 access_log=False):
         super().__init__()
         self.tls = tls
         self.users = users or {}
         self.token_server = token_server
+        self.access_log = access_log
         self.ca_file = None
 
     def _setUp(self):
@@ -55,7 +58,8 @@ class RegistryFixture(fixtures.Fixture):
                 os.path.join(self.workdir, 'token-ca.pem'))
         self.registry = sandbox_registry.Registry(
             self.workdir, scheme='https' if self.tls else 'http',
-            extra_config=extra, ca_file=self.ca_file)
+            extra_config=extra, ca_file=self.ca_file,
+            access_log=self.access_log)
         self.addCleanup(self.registry.stop)
         try:
             self.registry.start()
@@ -95,3 +99,9 @@ class RegistryFixture(fixtures.Fixture):
 
     def uploads(self, repository):
         return self.registry.uploads(repository)
+
+    def log_offset(self):
+        return self.registry.log_offset()
+
+    def served(self, since=0):
+        return self.registry.served(since)
