@@ -28,6 +28,18 @@ def sync_images(request):
     return images
 
 
+def retired_images(request):
+    """Return the images the sync manages that are hidden (retired).
+
+    Glance leaves hidden images out of a list unless ``os_hidden`` is
+    asked for; an admin's list holds every project's.
+    """
+    images, _more, _prev = os_api.glance.image_list_detailed(
+        request, filters={'tag': [settings.get('STRATUSLAB_APPLIANCE_TAG')],
+                          'os_hidden': True})
+    return images
+
+
 def project_vo(request):
     """Return the VO of the user's current project, or None."""
     project = os_api.keystone.tenant_get(request, request.user.project_id,

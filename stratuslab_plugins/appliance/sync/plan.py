@@ -20,7 +20,9 @@ dry run prints and the runner applies in order. The rules:
   reason. A new version of an appliance retires the old image the same
   way, or only hides it when the subscription says ``on_replace: hide``
   (it stays usable for rebuilds until deleted);
-* a retired image is deleted once its grace period has passed;
+* a retired image is deleted once its grace period has passed; the
+  image says when (``stratuslab_delete_after``, kept in step with the
+  subscription's ``grace_period``), so the dashboard can tell admins;
 * an image whose appliance a source names but the sync cannot register
   (``skipped``) is left alone; images without our tag are never listed.
 """
@@ -48,6 +50,9 @@ IDENTIFIER = 'stratuslab_identifier'
 SOURCE = 'stratuslab_source'
 RETIRED_AT = 'stratuslab_retired_at'
 RETIRED_REASON = 'stratuslab_retired_reason'
+DELETE_AFTER = 'stratuslab_delete_after'
+#: What retirement writes, and an offered-again image loses.
+RETIREMENT = (RETIRED_AT, RETIRED_REASON, DELETE_AFTER)
 
 #: Statuses of an image whose registration did not finish.
 UNFINISHED = ('queued', 'killed')
@@ -184,7 +189,7 @@ def _keep(image, attributes, projects):
     actions = []
     changes = {key: value for key, value in attributes.items()
                if image.get(key) != value}
-    remove = [key for key in OPTIONAL + (RETIRED_AT, RETIRED_REASON)
+    remove = [key for key in OPTIONAL + RETIREMENT
               if key not in attributes and image.get(key) is not None]
     if not set(changes).union(remove).difference(PASSENGERS):
         changes, remove = {}, []
@@ -233,6 +238,9 @@ def _retire(image, reason, deactivate, grace, at):
     if not retired:
         changes[RETIRED_AT] = model.format_time(at)
         changes[RETIRED_REASON] = reason[:250]
+    delete_after = model.format_time((since if retired else at) + grace)
+    if image.get(DELETE_AFTER) != delete_after:
+        changes[DELETE_AFTER] = delete_after
     if changes:
         actions.append(Action('update_image', image.id, 'retire: ' + reason,
                               {'changes': changes, 'remove': []}))

@@ -129,6 +129,10 @@ class SyncTest(base.SyncCase):
             self.assertEqual('deactivated', record['status'])
             self.assertTrue(record['os_hidden'])
             self.assertIn(why, record[plan.RETIRED_REASON])
+            # When the sync will delete it, for the Appliances panel.
+            self.assertEqual(model.format_time(
+                later + datetime.timedelta(hours=24)),
+                record[plan.DELETE_AFTER])
         fresh = images['%s/sha512:%s' % (new.identifier, new.sha512)]
         self.assertEqual('active', fresh.status)
         self.assertEqual('Ubuntu 2', fresh.get('name'))
@@ -390,9 +394,13 @@ class SyncTest(base.SyncCase):
 
         # A retirement stopped after hiding, before deactivating.
         self.write_list([])
+        retired_at = model.now().replace(microsecond=0)
         self.catalog.update_image(image.id, {
-            'os_hidden': True, plan.RETIRED_AT: model.format_time(
-                model.now()), plan.RETIRED_REASON: 'left'})
+            'os_hidden': True, plan.RETIRED_AT: model.format_time(retired_at),
+            plan.RETIRED_REASON: 'left',
+            plan.DELETE_AFTER: model.format_time(
+                retired_at + datetime.timedelta(
+                    hours=subscription.grace_period))})
         report = self.sync(subscription)
         self.assertEqual([('deactivate', image.id)],
                          [(a.kind, a.image_id) for a in report.planned])

@@ -1,8 +1,13 @@
 """From a Glance image the sync manages to the row the panel shows.
 
-The endorsement, expiry and deprecation come from the image properties
+The endorsement, expiry and retirement come from the image properties
 named in :mod:`stratuslab_plugins.dashboard.image_properties`; an image
 whose properties are unreadable still shows, with the problem named.
+
+The sync retires an appliance its source no longer offers (or a newer
+version replaces) by hiding and deactivating its image and writing when,
+why and when it will be deleted; :func:`rows_for` leaves those out of
+the appliances offered, :func:`retired_rows` lists them for admins.
 """
 
 import datetime
@@ -59,10 +64,12 @@ class ApplianceRow:
         if raw_expiry and self.expires is None:
             problem = 'expiry %r is not an ISO 8601 time' % (raw_expiry,)
         self.expired = bool(self.expires and self.expires <= now)
-        # The sync retires (hides and deactivates) an appliance its
-        # source no longer offers or a new version replaces, and says why.
-        self.deprecated = properties.get(props.RETIRED_REASON)
         self.vo = properties.get(props.VO)
+        self.retired_at = _time(properties.get(props.RETIRED_AT))
+        self.retired_reason = properties.get(props.RETIRED_REASON)
+        self.delete_after = _time(properties.get(props.DELETE_AFTER))
+        self.retired = bool(properties.get(props.RETIRED_AT)
+                            or self.retired_reason)
         self.problem = problem
 
     def offered_to(self, vo):
@@ -71,8 +78,22 @@ class ApplianceRow:
 
 
 def rows_for(images, vo, now=None):
-    """Return the rows of the images offered to ``vo``, by name."""
+    """Return the rows of the images offered to ``vo``, by name.
+
+    Retired images are left out: Glance lists those the sync only hid
+    (``on_replace: hide``) with the others.
+    """
     now = now or datetime.datetime.now(UTC)
     rows = [ApplianceRow(image, now) for image in images]
-    return sorted((r for r in rows if r.offered_to(vo)),
+    return sorted((r for r in rows if r.offered_to(vo) and not r.retired),
                   key=lambda r: r.name.lower())
+
+
+def retired_rows(images, now=None):
+    """Return the rows of the retired images, latest retired first."""
+    now = now or datetime.datetime.now(UTC)
+    rows = [row for row in (ApplianceRow(image, now) for image in images)
+            if row.retired]
+    oldest = datetime.datetime.min.replace(tzinfo=UTC)
+    return sorted(rows, key=lambda r: (r.retired_at or oldest, r.id),
+                  reverse=True)

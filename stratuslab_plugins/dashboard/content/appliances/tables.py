@@ -4,11 +4,23 @@ from openstack_dashboard.dashboards.project.images.images import (
     tables as image_tables)
 
 
+def _when(value):
+    return value.strftime('%Y-%m-%d %H:%M UTC') if value else None
+
+
 def _expiry(row):
     if row.expires is None:
         return '-'
-    text = row.expires.strftime('%Y-%m-%d %H:%M UTC')
+    text = _when(row.expires)
     return _('%s (expired)') % text if row.expired else text
+
+
+def _deletion(row):
+    if row.delete_after is None:
+        # Retired by a sync older than the property: it deletes the
+        # image once the subscription's grace_period has passed.
+        return _('after the grace period')
+    return _when(row.delete_after)
 
 
 class LaunchAppliance(image_tables.LaunchImageNG):
@@ -33,9 +45,6 @@ class AppliancesTable(tables.DataTable):
     endorser = tables.Column('endorser', verbose_name=_('Endorser'),
                              empty_value='-')
     expires = tables.Column(_expiry, verbose_name=_('Expires'))
-    deprecated = tables.Column('deprecated',
-                               verbose_name=_('Deprecated (retired)'),
-                               empty_value='-')
     status = tables.Column('status', verbose_name=_('Status'))
     problem = tables.Column('problem', verbose_name=_('Problem'),
                             empty_value='')
@@ -47,3 +56,30 @@ class AppliancesTable(tables.DataTable):
             'No appliance is synced for this VO yet: the site subscribes '
             'VOs to appliance sources (stratuslab-appliance-sync).')
         row_actions = (LaunchAppliance,)
+
+
+class RetiredAppliancesTable(tables.DataTable):
+    """The images the sync retired: hidden, deactivated, to be deleted.
+
+    Glance leaves hidden images out of its lists unless asked, so they
+    are read separately, for admins only (any VO).
+    """
+
+    name = tables.Column('name', verbose_name=_('Name'))
+    vo = tables.Column('vo', verbose_name=_('VO'), empty_value='-')
+    identifier = tables.Column('identifier', verbose_name=_('Appliance'),
+                               empty_value='-')
+    retired_at = tables.Column(lambda row: _when(row.retired_at),
+                               verbose_name=_('Retired'), empty_value='-')
+    retired_reason = tables.Column('retired_reason', verbose_name=_('Why'),
+                                   empty_value='-')
+    delete_after = tables.Column(_deletion, verbose_name=_('Deleted after'))
+    status = tables.Column('status', verbose_name=_('Status'))
+
+    class Meta(object):
+        name = 'retired'
+        verbose_name = _('Retired appliances')
+        permissions = ('openstack.roles.admin',)
+        no_data_message = _('No appliance is retired: the sync retires an '
+                            'image when its source stops offering it or a '
+                            'newer version replaces it.')

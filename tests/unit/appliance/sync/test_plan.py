@@ -164,7 +164,8 @@ class PlanTest(testtools.TestCase):
         self.assertEqual({'os_hidden': True,
                           plan.RETIRED_AT: '2026-11-01T12:00:00Z',
                           plan.RETIRED_REASON: 'appliance %s left the '
-                          'sources' % self.ubuntu.identifier},
+                          'sources' % self.ubuntu.identifier,
+                          plan.DELETE_AFTER: '2026-11-02T12:00:00Z'},
                          update.args['changes'])
         image.status = 'deactivated'
         image.attributes.update(update.args['changes'])
@@ -173,6 +174,24 @@ class PlanTest(testtools.TestCase):
         delete, = self.plan([], [image],
                             at=NOW + datetime.timedelta(hours=24))
         self.assertEqual(('delete', image.id), (delete.kind, delete.image_id))
+
+    def test_the_deletion_time_follows_the_grace_period(self):
+        # The Appliances panel shows it to admins: it must stay true when
+        # the site changes grace_period, and be added to images an older
+        # sync retired.
+        image = managed(self.ubuntu, self.sub, status='deactivated',
+                        os_hidden=True,
+                        stratuslab_retired_at='2026-11-01T00:00:00Z',
+                        stratuslab_retired_reason='left')
+        update, = self.plan([], [image])
+        self.assertEqual({plan.DELETE_AFTER: '2026-11-02T00:00:00Z'},
+                         update.args['changes'])
+        image.attributes.update(update.args['changes'])
+        self.assertEqual([], self.plan([], [image]))
+        self.sub.grace_period = 72
+        update, = self.plan([], [image])
+        self.assertEqual({plan.DELETE_AFTER: '2026-11-04T00:00:00Z'},
+                         update.args['changes'])
 
     def test_rejected_appliance_is_retired_with_its_reason(self):
         image = managed(self.ubuntu, self.sub)
