@@ -23,6 +23,7 @@ import email
 import json
 
 from stratuslab_plugins.appliance import exceptions
+from stratuslab_plugins.appliance import hepix
 from stratuslab_plugins.appliance import identifiers
 from stratuslab_plugins.appliance import model
 from stratuslab_plugins.appliance import signature
@@ -82,8 +83,8 @@ class ImageList:
             'dc:date:expires': model.format_time(self.expires),
             'hv:version': self.version,
             'hv:uri': self.uri or '',
-            'hv:endorser': self.endorser.to_hepix(),
-            'hv:images': [a.to_entry() for a in self.appliances],
+            'hv:endorser': hepix.endorser_entry(self.endorser),
+            'hv:images': [hepix.to_entry(a) for a in self.appliances],
         }
         if self.vo:
             body['ad:vo'] = self.vo
@@ -109,41 +110,12 @@ class ImageList:
 
     @classmethod
     def from_document(cls, document, source='image list'):
-        """Build a list from its parsed JSON, validating every entry."""
-        body = document.get('hv:imagelist') if isinstance(document,
-                                                          dict) else None
-        if not isinstance(body, dict):
-            raise exceptions.InvalidInput(
-                '%s is not a HEPiX image list: no "hv:imagelist" object.'
-                % source)
-        endorser = model.Endorser.from_hepix(body.get('hv:endorser'))
-        entries = body.get('hv:images') or []
-        if not isinstance(entries, list):
-            raise exceptions.InvalidInput(
-                '%s: hv:images is not a list.' % source)
-        appliances = []
-        for index, entry in enumerate(entries):
-            try:
-                appliances.append(model.Appliance.from_entry(entry,
-                                                             endorser))
-            except exceptions.InvalidInput as error:
-                raise exceptions.InvalidInput(
-                    '%s, entry %d: %s' % (source, index, error)) from None
-        return cls(
-            identifier=identifiers.check_identifier(
-                body.get('dc:identifier')),
-            title=body.get('dc:title') or '',
-            description=body.get('dc:description') or '',
-            source=body.get('dc:source') or '',
-            version=str(body.get('hv:version') or ''),
-            uri=body.get('hv:uri') or '',
-            vo=body.get('ad:vo'),
-            endorser=endorser,
-            created=model.parse_time(body.get('dc:date:created'),
-                                     'dc:date:created'),
-            expires=model.parse_time(body.get('dc:date:expires'),
-                                     'dc:date:expires'),
-            appliances=appliances)
+        """Build a list from its parsed JSON, validating every entry.
+
+        :raises InvalidInput: naming ``source``, the entry index and the
+            field (see :mod:`.hepix`).
+        """
+        return cls(**hepix.read_list(document, source))
 
     def check_signer(self, signer, source='image list'):
         """Raise NotTrusted unless ``signer`` is this list's endorser."""
@@ -173,11 +145,8 @@ class ImageList:
 
 
 def parse_json(content, source):
-    try:
-        return json.loads(content)
-    except (ValueError, UnicodeDecodeError) as error:
-        raise exceptions.InvalidInput(
-            '%s is not JSON: %s.' % (source, error)) from None
+    """Parse a list's JSON strictly (:func:`hepix.loads`)."""
+    return hepix.loads(content, source)
 
 
 def signed_content(document, source='image list'):

@@ -1,23 +1,32 @@
 """The virtual appliance: one disk image and everything a site checks.
 
 An :class:`Appliance` is what an endorser vouches for and a site decides
-to run: identity (identifier, title, version), content (format, size,
-SHA-512 mandatory, SHA-256 = its OCI digest, the StratusLab identifier
-from its SHA-1), requirements (OS, architecture, minimum RAM and cores),
-audience (VOs), endorsement (endorser, created, expires), life cycle
-(deprecation, replaces / replaced-by), where it can be fetched and the
-Glance properties (``org.openstack.glance.*``) sites put on their copy.
+to run: identity (identifier, title, version), content (disk and
+container format, size, SHA-512 mandatory, SHA-256 = its OCI digest,
+the StratusLab identifier from its SHA-1), requirements (OS family and
+distribution, architecture, minimum RAM and cores), audience (VOs),
+endorsement (endorser, created, expires), life cycle (deprecation,
+replaces / replaced-by), where it can be fetched and the Glance
+properties (``org.openstack.glance.*``) sites put on their copy.
 
 The same object is written to, and read back from, both places an
-appliance lives: a HEPiX image-list entry (:meth:`Appliance.to_entry`,
-:meth:`Appliance.from_entry`) and OCI annotations
-(:meth:`Appliance.to_annotations`, :meth:`Appliance.from_manifest`).
-Reading validates every field, because both come from remote documents.
+appliance lives: a HEPiX image-list entry (:mod:`.hepix`, in AppDB's
+spelling) and OCI annotations (:meth:`Appliance.to_annotations`,
+:meth:`Appliance.from_manifest`). Reading validates every field,
+because both come from remote documents.
+
+Formats are Glance's: ``disk_format`` is the disk (qcow2, raw, vmdk...)
+and ``container_format`` what wraps it, ``bare`` or ``ova`` (a tar of an
+OVF descriptor and its disks; Glance refuses ``ova`` as a disk format).
+``os`` is the distribution under Glance's ``os_distro`` name
+(:mod:`.distros`), ``os_family`` the family (``Linux``).
 """
 
 import dataclasses
 import datetime
+import re
 
+from stratuslab_plugins.appliance import distros
 from stratuslab_plugins.appliance import exceptions
 from stratuslab_plugins.appliance import hashing
 from stratuslab_plugins.appliance import identifiers
@@ -26,9 +35,10 @@ GLANCE_PREFIX = 'org.openstack.glance.'
 # Our own manifest annotations; EGI's live on the layer (see registry).
 ANNOTATION_PREFIX = 'eu.stratuslab.appliance.'
 
-# Media types of the single layer, by disk format. EGI pushes qcow2 as
-# application/x-qemu-disk; for the others we use the types shared-mime-info
-# registers, and a plain octet stream when there is none.
+# Media types of the single layer, by disk format (by container format
+# for an OVA). EGI pushes qcow2 as application/x-qemu-disk; for the
+# others we use the types shared-mime-info registers, and a plain octet
+# stream when there is none.
 LAYER_MEDIA_TYPES = {
     'qcow2': 'application/x-qemu-disk',
     'raw': 'application/x-raw-disk-image',
@@ -40,7 +50,18 @@ LAYER_MEDIA_TYPES = {
     'ova': 'application/x-virtualbox-ova',
 }
 DEFAULT_MEDIA_TYPE = 'application/octet-stream'
-DISK_FORMATS = tuple(LAYER_MEDIA_TYPES) + ('ami', 'ploop')
+#: Glance's disk formats.
+DISK_FORMATS = ('qcow2', 'raw', 'iso', 'vmdk', 'vdi', 'vhd', 'vhdx', 'ami',
+                'ploop')
+#: Glance's container formats an appliance may have.
+CONTAINER_FORMATS = ('bare', 'ova')
+#: The disk inside an OVA when nothing says otherwise (what OVF tools,
+#: and atrope, assume).
+OVA_DISK_FORMAT = 'vmdk'
+#: Dates outside these years are refused: nothing we read is older, and
+#: converting later ones to UTC can overflow.
+YEARS = (1970, 9998)
+_DATE_RE = re.compile(r'\A[0-9T:.+\- Z]{8,40}\Z')
 
 
 def now():
@@ -58,19 +79,44 @@ def format_time(value):
 
 
 def parse_time(text, field):
-    """Return the aware datetime written in ``text`` (ISO 8601)."""
+    """Return the aware datetime written in ``text`` (ISO 8601).
+
+    Only ASCII ISO 8601 text, years within :data:`YEARS`, is accepted:
+    anything else (a number, another script's digits, year 1 with an
+    offset, which overflows in UTC) is refused as :class:`InvalidInput`.
+    """
     if text is None or text == '':
         return None
+    problem = ('%s %s is not an ISO 8601 date such as 2026-01-31T12:00:00Z.'
+               % (field, repr(text)[:80]))
+    if not isinstance(text, str) or not _DATE_RE.match(text):
+        raise exceptions.InvalidInput(problem)
     try:
-        value = datetime.datetime.fromisoformat(str(text).replace('Z',
-                                                                  '+00:00'))
+        value = datetime.datetime.fromisoformat(text.replace('Z', '+00:00'))
     except ValueError:
-        raise exceptions.InvalidInput(
-            '%s %r is not an ISO 8601 date such as 2026-01-31T12:00:00Z.'
-            % (field, text)) from None
+        raise exceptions.InvalidInput(problem) from None
     if value.tzinfo is None:
         value = value.replace(tzinfo=datetime.timezone.utc)
+    if not YEARS[0] <= value.year <= YEARS[1]:
+        raise exceptions.InvalidInput(
+            '%s %s is not between the years %d and %d.'
+            % (field, text, YEARS[0], YEARS[1]))
     return value
+
+
+def glance_formats(disk_format, container_format=None, ova_disk=None):
+    """Return ``(disk_format, container_format)`` as Glance has them.
+
+    ``ova`` named as a disk format (HEPiX's ``hv:format``, which has one
+    field for both, and manifests written before the container format
+    was kept) is the container of an ``ova_disk`` disk, vmdk by default.
+    Names are compared in any case (AppDB writes ``"QCOW2"``).
+    """
+    disk = (disk_format or 'qcow2').lower()
+    container = (container_format or 'bare').lower()
+    if disk == 'ova':
+        disk, container = (ova_disk or OVA_DISK_FORMAT).lower(), 'ova'
+    return disk, container
 
 
 def _int(value, field, minimum=0):
@@ -78,9 +124,9 @@ def _int(value, field, minimum=0):
         return None
     try:
         number = int(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         raise exceptions.InvalidInput(
-            '%s %r is not an integer.' % (field, value)) from None
+            '%s %s is not an integer.' % (field, repr(value)[:80])) from None
     if number < minimum:
         raise exceptions.InvalidInput(
             '%s %r is below %d.' % (field, value, minimum))
@@ -111,22 +157,6 @@ class Endorser:
     email: str = None
     name: str = None
 
-    def to_hepix(self):
-        return {'hv:x509': {'dc:creator': self.name or '',
-                            'hv:dn': self.dn, 'hv:ca': self.ca,
-                            'hv:email': self.email or ''}}
-
-    @classmethod
-    def from_hepix(cls, data):
-        x509 = (data or {}).get('hv:x509') or {}
-        if not x509.get('hv:dn') or not x509.get('hv:ca'):
-            raise exceptions.InvalidInput(
-                'hv:endorser has no hv:x509 hv:dn and hv:ca; the image list '
-                'cannot say who endorsed it.')
-        return cls(dn=x509['hv:dn'], ca=x509['hv:ca'],
-                   email=x509.get('hv:email') or None,
-                   name=x509.get('dc:creator') or None)
-
 
 @dataclasses.dataclass
 class Appliance(hashing.DerivedIdentifiers):
@@ -137,11 +167,13 @@ class Appliance(hashing.DerivedIdentifiers):
     sha512: str
     size: int
     disk_format: str = 'qcow2'
+    container_format: str = 'bare'
     description: str = ''
     version: str = None
     sha256: str = None
     sha1: str = None
     os: str = None
+    os_family: str = None
     os_version: str = None
     arch: str = None
     hypervisor: str = None
@@ -156,6 +188,12 @@ class Appliance(hashing.DerivedIdentifiers):
     replaced_by: str = None
     locations: list = dataclasses.field(default_factory=list)
     glance_properties: dict = dataclasses.field(default_factory=dict)
+    #: The marketplace URI (AppDB's ``ad:mpuri``) accounting names it by.
+    mpuri: str = None
+    #: Fields of the image-list entry the model does not keep (AppDB's
+    #: ``ad:group``, ``ad:user:*``, ``sl:comments``...), written back as
+    #: they came when the list is re-signed.
+    other_fields: dict = dataclasses.field(default_factory=dict)
 
     def __post_init__(self):
         self.validate()
@@ -175,11 +213,16 @@ class Appliance(hashing.DerivedIdentifiers):
         if self.size is None:
             raise exceptions.InvalidInput(
                 'Appliance %s has no size.' % self.identifier)
-        if self.disk_format not in DISK_FORMATS:
-            raise exceptions.InvalidInput(
-                'Appliance %s has disk format %r; use one of %s.'
-                % (self.identifier, self.disk_format,
-                   ', '.join(DISK_FORMATS)))
+        for name, choices in (('disk_format', DISK_FORMATS),
+                              ('container_format', CONTAINER_FORMATS)):
+            if getattr(self, name) not in choices:
+                raise exceptions.InvalidInput(
+                    'Appliance %s has %s %s; use one of %s.'
+                    % (self.identifier, name.replace('_', ' '),
+                       repr(getattr(self, name))[:40], ', '.join(choices)))
+        if self.os:
+            self.os = distros.os_distro(self.os)
+            self.os_family = self.os_family or distros.family(self.os)
         for key in self.glance_properties:
             if not key.startswith(GLANCE_PREFIX):
                 raise exceptions.InvalidInput(
@@ -188,8 +231,15 @@ class Appliance(hashing.DerivedIdentifiers):
 
     @property
     def media_type(self):
-        """The OCI layer media type for this appliance's disk format."""
-        return LAYER_MEDIA_TYPES.get(self.disk_format, DEFAULT_MEDIA_TYPE)
+        """The OCI layer media type of this appliance's file."""
+        return LAYER_MEDIA_TYPES.get(self.file_extension,
+                                     DEFAULT_MEDIA_TYPE)
+
+    @property
+    def file_extension(self):
+        """The extension of this appliance's file (``qcow2``, ``ova``)."""
+        return (self.disk_format if self.container_format == 'bare'
+                else self.container_format)
 
     def is_expired(self, at=None):
         return self.expires is not None and self.expires <= (at or now())
@@ -217,92 +267,15 @@ class Appliance(hashing.DerivedIdentifiers):
                     '%s; the content was altered or truncated, do not use it.'
                     % (self.identifier, name, source, got, want))
 
-    # -- HEPiX image-list entries ------------------------------------------
-
-    def to_entry(self):
-        """Return the ``{"hv:image": {...}}`` entry of this appliance."""
-        image = {
-            'dc:identifier': self.identifier,
-            'dc:title': self.title,
-            'dc:description': self.description or '',
-            'dc:date:created': format_time(self.created),
-            'dc:date:expires': format_time(self.expires),
-            'hv:uri': self.locations[0] if self.locations else '',
-            'hv:size': self.size,
-            'sl:checksum:sha512': self.sha512,
-            'sl:checksum:sha256': self.sha256,
-            'sl:checksum:sha1': self.sha1,
-            'sl:identifier': self.stratuslab_id,
-            'hv:format': self.disk_format,
-            'hv:hypervisor': self.hypervisor,
-            'hv:version': self.version,
-            'hv:ram_minimum': self.ram_minimum,
-            'hv:core_minimum': self.core_minimum,
-            'sl:arch': self.arch,
-            'sl:os': self.os,
-            'sl:osversion': self.os_version,
-            'sl:vos': list(self.vos) or None,
-            'sl:deprecated': self.deprecated,
-            'sl:replaces': self.replaces,
-            'sl:replacedby': self.replaced_by,
-            'sl:locations': list(self.locations[1:]) or None,
-        }
-        image.update(self.glance_properties)
-        return {'hv:image': {k: v for k, v in image.items()
-                             if v is not None}}
-
-    @classmethod
-    def from_entry(cls, entry, endorser=None):
-        """Build an appliance from an image-list entry, validating it."""
-        image = (entry or {}).get('hv:image') if isinstance(entry,
-                                                            dict) else None
-        if not isinstance(image, dict):
-            raise exceptions.InvalidInput(
-                'Image-list entry %r is not an {"hv:image": {...}} object.'
-                % (str(entry)[:80],))
-        name = image.get('dc:identifier')
-        if not image.get('sl:checksum:sha512'):
-            raise exceptions.InvalidInput(
-                'Image-list entry %r has no sl:checksum:sha512; sites cannot '
-                'check its content, so it cannot be used.' % (name,))
-        uri = image.get('hv:uri')
-        return cls(
-            identifier=name,
-            title=image.get('dc:title') or '',
-            description=image.get('dc:description') or '',
-            version=image.get('hv:version'),
-            disk_format=image.get('hv:format') or 'qcow2',
-            size=image.get('hv:size'),
-            sha512=image.get('sl:checksum:sha512'),
-            sha256=image.get('sl:checksum:sha256'),
-            sha1=image.get('sl:checksum:sha1'),
-            os=image.get('sl:os'),
-            os_version=image.get('sl:osversion'),
-            arch=image.get('sl:arch'),
-            hypervisor=image.get('hv:hypervisor'),
-            ram_minimum=_int(image.get('hv:ram_minimum'), 'hv:ram_minimum'),
-            core_minimum=_int(image.get('hv:core_minimum'),
-                              'hv:core_minimum'),
-            vos=_list(image.get('sl:vos')),
-            endorser=endorser,
-            created=parse_time(image.get('dc:date:created'),
-                               'dc:date:created'),
-            expires=parse_time(image.get('dc:date:expires'),
-                               'dc:date:expires'),
-            deprecated=image.get('sl:deprecated'),
-            replaces=image.get('sl:replaces'),
-            replaced_by=image.get('sl:replacedby'),
-            locations=([uri] if uri else [])
-            + _list(image.get('sl:locations')),
-            glance_properties={k: str(v) for k, v in image.items()
-                               if k.startswith(GLANCE_PREFIX)})
-
     # -- OCI annotations -----------------------------------------------------
 
     _ANNOTATED = ('identifier', 'version', 'sha512', 'sha1', 'os',
-                  'os_version', 'arch', 'hypervisor', 'ram_minimum',
-                  'core_minimum', 'deprecated', 'replaces', 'replaced_by',
-                  'disk_format')
+                  'os_family', 'os_version', 'arch', 'hypervisor',
+                  'ram_minimum', 'core_minimum', 'deprecated', 'replaces',
+                  'replaced_by', 'disk_format', 'container_format')
+    #: Glance properties that are fields of the appliance.
+    _FORMATS = (GLANCE_PREFIX + 'disk_format',
+                GLANCE_PREFIX + 'container_format')
 
     def to_annotations(self, file_name=None):
         """Return ``(manifest_annotations, layer_annotations)``.
@@ -312,8 +285,8 @@ class Appliance(hashing.DerivedIdentifiers):
         ``eu.stratuslab.appliance.*`` and the standard OCI keys.
         """
         layer = dict(self.glance_properties)
-        layer.setdefault(GLANCE_PREFIX + 'disk_format', self.disk_format)
-        layer.setdefault(GLANCE_PREFIX + 'container_format', 'bare')
+        layer[GLANCE_PREFIX + 'disk_format'] = self.disk_format
+        layer[GLANCE_PREFIX + 'container_format'] = self.container_format
         for key, value in ((GLANCE_PREFIX + 'os_distro', self.os),
                            (GLANCE_PREFIX + 'os_version', self.os_version),
                            (GLANCE_PREFIX + 'architecture', self.arch)):
@@ -323,7 +296,7 @@ class Appliance(hashing.DerivedIdentifiers):
         if self.version:
             layer['eu.egi.cloud.tag'] = self.version
         layer['org.opencontainers.image.title'] = (
-            file_name or '%s.%s' % (self.identifier, self.disk_format))
+            file_name or '%s.%s' % (self.identifier, self.file_extension))
         manifest = {ANNOTATION_PREFIX + name: str(getattr(self, name))
                     for name in self._ANNOTATED
                     if getattr(self, name) is not None}
@@ -377,6 +350,11 @@ class Appliance(hashing.DerivedIdentifiers):
             raise exceptions.InvalidInput(
                 'Manifest of %s carries no %ssha512 annotation; it was not '
                 'pushed as an appliance.' % (location, ANNOTATION_PREFIX))
+        disk_format, container_format = glance_formats(
+            ours('disk_format') or layer_notes.get(
+                GLANCE_PREFIX + 'disk_format'),
+            ours('container_format') or layer_notes.get(
+                GLANCE_PREFIX + 'container_format'))
         return cls(
             identifier=ours('identifier') or ours('sha1') and
             identifiers.stratuslab_identifier(ours('sha1')),
@@ -385,13 +363,13 @@ class Appliance(hashing.DerivedIdentifiers):
                 'org.opencontainers.image.description',
                 layer_notes.get('eu.egi.cloud.description', '')),
             version=ours('version'),
-            disk_format=ours('disk_format') or layer_notes.get(
-                GLANCE_PREFIX + 'disk_format') or 'qcow2',
+            disk_format=disk_format, container_format=container_format,
             size=layer.get('size'),
             sha512=ours('sha512'),
             sha256=digest.split(':', 1)[1],
             sha1=ours('sha1'),
-            os=ours('os'), os_version=ours('os_version'), arch=ours('arch'),
+            os=ours('os'), os_family=ours('os_family'),
+            os_version=ours('os_version'), arch=ours('arch'),
             hypervisor=ours('hypervisor'),
             ram_minimum=_int(ours('ram_minimum'), 'ram_minimum'),
             core_minimum=_int(ours('core_minimum'), 'core_minimum'),
@@ -405,7 +383,8 @@ class Appliance(hashing.DerivedIdentifiers):
             replaced_by=ours('replaced_by'),
             locations=[location] if location else [],
             glance_properties={k: v for k, v in layer_notes.items()
-                               if k.startswith(GLANCE_PREFIX)})
+                               if k.startswith(GLANCE_PREFIX)
+                               and k not in cls._FORMATS})
 
 
 def new_appliance(checksums, title, **fields):

@@ -46,6 +46,9 @@ DEFAULT_GRACE_HOURS = 72
 MODES = ('location', 'import')
 VISIBILITIES = ('shared', 'private', 'community', 'public')
 ON_REPLACE = ('retire', 'hide')
+#: What ``disk_formats`` may list: Glance's disk formats, and ``ova``
+#: (an OVA appliance, whatever its disk).
+FILE_FORMATS = model.DISK_FORMATS + ('ova',)
 
 _SUBSCRIPTION_KEYS = ('sources', 'ca_path', 'trust_policy', 'projects',
                       'visibility', 'disk_formats', 'tag', 'mode', 'store',
@@ -103,8 +106,9 @@ class Subscription:
     on_replace: str = 'retire'
     grace_period: int = DEFAULT_GRACE_HOURS
 
-    def accepts_format(self, disk_format):
-        return not self.disk_formats or disk_format in self.disk_formats
+    def accepts_format(self, file_format):
+        """True if ``file_format`` (a disk format, or ``ova``) is wanted."""
+        return not self.disk_formats or file_format in self.disk_formats
 
     def target_projects(self, vo_map=None):
         """Return the sorted projects to share with.
@@ -215,8 +219,7 @@ class _Reader:
             formats = self.strings(settings['disk_formats'],
                                    where + '.disk_formats')
             for name in formats:
-                self.choice(name, model.DISK_FORMATS,
-                            where + '.disk_formats')
+                self.choice(name, FILE_FORMATS, where + '.disk_formats')
             fields['disk_formats'] = tuple(formats)
         for key in ('tag', 'store'):
             if settings.get(key) is not None:

@@ -109,7 +109,7 @@ class GlanceCatalog(catalog.ImageCatalog):
 
     def create_image(self, spec, tag):
         body = dict(spec.attributes, disk_format=spec.disk_format,
-                    container_format='bare', tags=[tag])
+                    container_format=spec.container_format, tags=[tag])
         return self._call('post', '/images', (201,),
                           'create image %s' % body.get('name'),
                           json=body).json()['id']

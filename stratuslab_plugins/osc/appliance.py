@@ -49,6 +49,7 @@ _FIELDS = (
     ('description', lambda a: a.description),
     ('version', lambda a: a.version),
     ('disk_format', lambda a: a.disk_format),
+    ('container_format', lambda a: a.container_format),
     ('size', lambda a: a.size),
     ('sha512', lambda a: a.sha512),
     ('sha256', lambda a: a.sha256),
@@ -146,7 +147,12 @@ class CreateAppliance(_ApplianceMixin, command.ShowOne):
                             help='Appliance version (default: the tag)')
         parser.add_argument('--disk-format', metavar='<format>',
                             default='qcow2', choices=model.DISK_FORMATS,
-                            help='Disk format (default qcow2)')
+                            help='Disk format (default qcow2; of the disk '
+                                 'inside for an OVA)')
+        parser.add_argument('--container-format', metavar='<format>',
+                            default='bare', choices=model.CONTAINER_FORMATS,
+                            help='bare (default), or ova for an OVA '
+                                 'archive (give --disk-format vmdk)')
         # Not --os/--os-version: OSC's global parser owns the --os- prefix.
         parser.add_argument('--distro', metavar='<distro>',
                             help='OS distribution (os_distro), e.g. ubuntu')
@@ -179,7 +185,9 @@ class CreateAppliance(_ApplianceMixin, command.ShowOne):
     def act(self, parsed_args):
         fields = dict(
             description=parsed_args.description,
-            disk_format=parsed_args.disk_format, os=parsed_args.distro,
+            disk_format=parsed_args.disk_format,
+            container_format=parsed_args.container_format,
+            os=parsed_args.distro,
             os_version=parsed_args.distro_version,
             arch=parsed_args.architecture,
             hypervisor=parsed_args.hypervisor,

@@ -33,6 +33,7 @@ class ImageSpec:
         properties, all in one mapping, as Glance's API takes them.
     :param location: where the image service reads the data from.
     :param sha512: the endorsed SHA-512 (validation data).
+    :param container_format: ``bare``, or ``ova`` for an OVA appliance.
     """
 
     disk_format: str
@@ -40,6 +41,7 @@ class ImageSpec:
     location: str
     sha512: str
     size: int
+    container_format: str = 'bare'
 
 
 @dataclasses.dataclass
@@ -132,7 +134,8 @@ class MemoryCatalog(ImageCatalog):
     def create_image(self, spec, tag):
         image_id = 'image-%d' % next(self._ids)
         attributes = dict(spec.attributes, tags=[tag],
-                          disk_format=spec.disk_format)
+                          disk_format=spec.disk_format,
+                          container_format=spec.container_format)
         attributes.setdefault('os_hidden', False)
         self.images[image_id] = ManagedImage(image_id, 'queued', attributes)
         self.calls.append(('create_image', image_id))

@@ -32,6 +32,7 @@ import datetime
 import json
 import math
 
+from stratuslab_plugins.appliance import hepix
 from stratuslab_plugins.appliance import model
 from stratuslab_plugins.appliance.sync import catalog
 
@@ -118,7 +119,7 @@ def _entry_json(entry):
 def image_attributes(offer, subscription):
     """Return the attributes and properties of the offer's image."""
     appliance = offer.appliance
-    entry = offer.entry or appliance.to_entry()['hv:image']
+    entry = offer.entry or hepix.to_entry(appliance)['hv:image']
     glance = {key[len(model.GLANCE_PREFIX):]: value
               for key, value in appliance.glance_properties.items()}
     attributes = {
@@ -131,14 +132,15 @@ def image_attributes(offer, subscription):
         'min_disk': _min_disk(appliance, glance),
         APPDB_ID: appliance.identifier,
         IMAGE_HASH: 'sha512:' + appliance.sha512,
-        MPURI: entry.get('ad:mpuri') or offer.location,
+        MPURI: ((offer.entry or {}).get('ad:mpuri') or appliance.mpuri
+                or offer.location),
         DESCRIPTION: appliance.description or appliance.title,
         ATTRIBUTES: _entry_json(entry),
         VO: subscription.vo,
         SOURCE: offer.source,
     }
     optional = (
-        glance.get('os_distro') or (appliance.os or '').lower(),
+        glance.get('os_distro') or appliance.os,
         glance.get('os_version') or appliance.os_version,
         glance.get('architecture') or appliance.arch,
         offer.list_id,
@@ -305,6 +307,7 @@ def plan(subscription, sources, managed, projects, at=None):
                 {'offer': offer, 'name': attributes['name'],
                  'spec': catalog.ImageSpec(
                      disk_format=offer.appliance.disk_format,
+                     container_format=offer.appliance.container_format,
                      attributes=attributes, location=offer.location,
                      sha512=offer.appliance.sha512,
                      size=offer.appliance.size),

@@ -178,12 +178,12 @@ def read(subscription, client_for, at=None):
     accepted = []
     for offer in catalogue.offers:
         appliance = offer.appliance
-        if subscription.accepts_format(appliance.disk_format):
+        if subscription.accepts_format(appliance.file_extension):
             accepted.append(offer)
         else:
             catalogue.rejected[appliance.identifier] = (
                 'its disk format %s is not in disk_formats of the '
-                'subscription of VO %s' % (appliance.disk_format,
+                'subscription of VO %s' % (appliance.file_extension,
                                            subscription.vo))
     catalogue.offers = accepted
     return catalogue

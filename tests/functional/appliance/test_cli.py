@@ -15,6 +15,7 @@ import fixtures
 import testtools
 import yaml
 
+from tests.fixtures import appdb
 from tests.functional import registry_fixture
 from tests import pki
 
@@ -137,3 +138,17 @@ class ApplianceCLITest(testtools.TestCase):
         self.assertIn('404', result.stderr)
         self.assertEqual([], [n for n in os.listdir(self.dir)
                               if n.startswith(('gone', '.gone'))])
+
+    def test_verify_an_appdb_list(self):
+        # A list in AppDB's own spelling (tests/fixtures/appdb): QCOW2,
+        # OVA and RAW in capitals, numbers as strings, sl:osname.
+        ca = pki.make_ca('AppDB Test CA')
+        robot = pki.issue(ca, 'AppDB Robot', email='appdb@example.org')
+        ca_path = pki.write_ca_dir(self.path('appdb-cas'), ca)
+        with open(self.path('appdb.list'), 'wb') as f:
+            f.write(appdb.sign(appdb.document(), robot))
+        verdicts = json.loads(self.openstack(
+            'verify', '--ca-path', ca_path, 'appdb.list', '-f',
+            'json').stdout)
+        self.assertEqual([True] * 5, [v['trusted'] for v in verdicts])
+        self.assertIn('Image for CentOS 7 minimal', verdicts[2]['subject'])

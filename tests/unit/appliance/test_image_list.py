@@ -15,6 +15,8 @@ from stratuslab_plugins.appliance import exceptions
 from stratuslab_plugins.appliance import image_list
 from stratuslab_plugins.appliance import model
 from stratuslab_plugins.appliance import signature
+from stratuslab_plugins.appliance import trust
+from tests.fixtures import appdb
 from tests import pki
 from tests.unit.appliance import test_model
 
@@ -131,3 +133,29 @@ class ImageListTest(testtools.TestCase):
                          json.loads(content)['hv:imagelist']['dc:identifier'])
         self.assertRaises(exceptions.InvalidInput, image_list.signed_content,
                           b'{}')
+
+    # -- AppDB's spelling (tests/fixtures/appdb) ---------------------------
+
+    def test_appdb_list_is_verified_and_trusted(self):
+        document = appdb.sign(appdb.document(), self.endorser)
+        policy = trust.TrustPolicy.from_dict(
+            {'endorsers': {'allow': ['jane@example.org']}})
+        read, verdicts = trust.evaluate(document, self.ca_path, policy,
+                                        source='appdb.list')
+        self.assertEqual([True] * 5, [v.trusted for v in verdicts],
+                         [v.reason for v in verdicts])
+        self.assertEqual(['qcow2', 'vmdk', 'raw', 'qcow2'],
+                         [a.disk_format for a in read.appliances])
+        self.assertEqual(self.endorser.dn, read.signer.dn)
+
+    def test_lists_we_write_are_in_appdb_spelling(self):
+        self.appliance.container_format = 'ova'
+        self.appliance.disk_format = 'vmdk'
+        content = image_list.signed_content(self.signed())
+        body = json.loads(content)['hv:imagelist']
+        image = body['hv:images'][0]['hv:image']
+        self.assertEqual(('OVA', str(self.appliance.size), 'Linux',
+                          'Ubuntu'),
+                         (image['hv:format'], image['hv:size'],
+                          image['sl:os'], image['sl:osname']))
+        self.assertEqual(set(appdb.document()['hv:imagelist']), set(body))

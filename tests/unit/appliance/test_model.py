@@ -28,16 +28,6 @@ def make_appliance(**fields):
 
 class ApplianceTest(testtools.TestCase):
 
-    def test_entry_round_trip(self):
-        appliance = make_appliance(deprecated='use 2.0',
-                                   replaced_by='MMZu9WvwKIro-rtBQfDk4PsKO7_')
-        again = model.Appliance.from_entry(appliance.to_entry(),
-                                           endorser=appliance.endorser)
-        self.assertEqual(appliance, again)
-        entry = appliance.to_entry()['hv:image']
-        self.assertEqual(appliance.stratuslab_id, entry['sl:identifier'])
-        self.assertEqual('linux', entry['org.openstack.glance.os_type'])
-
     def test_manifest_round_trip(self):
         appliance = make_appliance()
         notes, layer_notes = appliance.to_annotations('ubuntu.qcow2')
@@ -60,26 +50,42 @@ class ApplianceTest(testtools.TestCase):
         self.assertEqual('ubuntu.qcow2',
                          layer_notes['org.opencontainers.image.title'])
 
-    def test_sha512_is_mandatory(self):
-        entry = make_appliance().to_entry()
-        del entry['hv:image']['sl:checksum:sha512']
-        e = self.assertRaises(exceptions.InvalidInput,
-                              model.Appliance.from_entry, entry)
-        self.assertIn('sl:checksum:sha512', str(e))
+    def test_ova_is_a_container_in_annotations(self):
+        appliance = make_appliance(container_format='ova',
+                                   disk_format='vmdk')
+        notes, layer_notes = appliance.to_annotations()
+        self.assertEqual(('vmdk', 'ova'), (
+            layer_notes['org.openstack.glance.disk_format'],
+            layer_notes['org.openstack.glance.container_format']))
+        self.assertEqual('application/x-virtualbox-ova', appliance.media_type)
+        self.assertTrue(layer_notes['org.opencontainers.image.title'].endswith(
+            '.ova'))
+        manifest = {'annotations': notes, 'layers': [{
+            'mediaType': appliance.media_type, 'digest': appliance.digest,
+            'size': appliance.size, 'annotations': layer_notes}]}
+        again = model.Appliance.from_manifest(manifest)
+        self.assertEqual(('vmdk', 'ova'), (again.disk_format,
+                                           again.container_format))
+        # A manifest written when OVA was taken for a disk format.
+        notes['eu.stratuslab.appliance.disk_format'] = 'ova'
+        del notes['eu.stratuslab.appliance.container_format']
+        old = model.Appliance.from_manifest(manifest)
+        self.assertEqual(('vmdk', 'ova'), (old.disk_format,
+                                           old.container_format))
 
-    def test_bad_fields_are_named(self):
-        entry = make_appliance().to_entry()
-        for key, value, named in [
-                ('dc:identifier', '../../etc', 'identifier'),
-                ('hv:size', '-3', 'size'),
-                ('hv:size', 'big', 'size'),
-                ('sl:checksum:sha512', 'abc', 'sha512'),
-                ('dc:date:expires', 'tomorrow', 'dc:date:expires'),
-                ('hv:format', 'exe', 'disk format')]:
-            bad = {'hv:image': dict(entry['hv:image'], **{key: value})}
-            e = self.assertRaises(exceptions.InvalidInput,
-                                  model.Appliance.from_entry, bad)
-            self.assertIn(named, str(e))
+    def test_distribution_is_glance_os_distro(self):
+        appliance = make_appliance(os='Rocky Linux')
+        self.assertEqual(('rocky', 'Linux'), (appliance.os,
+                                              appliance.os_family))
+        _, layer_notes = appliance.to_annotations()
+        self.assertEqual('rocky',
+                         layer_notes['org.openstack.glance.os_distro'])
+
+    def test_dates_are_bounded(self):
+        for text in ('0001-01-01T00:00:00+01:00', '\u00b2026-01-01',
+                     '9999-12-31T23:00:00-01:00', 20260101):
+            self.assertRaises(exceptions.InvalidInput, model.parse_time,
+                              text, 'since')
 
     def test_check_content(self):
         appliance = make_appliance()

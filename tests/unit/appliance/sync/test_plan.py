@@ -5,11 +5,13 @@ import hashlib
 
 import testtools
 
+from stratuslab_plugins.appliance import image_list
 from stratuslab_plugins.appliance import model
 from stratuslab_plugins.appliance import subscriptions
 from stratuslab_plugins.appliance.sync import catalog
 from stratuslab_plugins.appliance.sync import plan
 from stratuslab_plugins.appliance.sync import sources
+from tests.fixtures import appdb
 
 VO = 'vo.example.org'
 NOW = datetime.datetime(2026, 11, 1, 12, tzinfo=datetime.timezone.utc)
@@ -270,3 +272,26 @@ class PlanTest(testtools.TestCase):
         action, = self.plan([self.ubuntu], [image])
         self.assertEqual(('remove_member', 'p1'),
                          (action.kind, action.args['project']))
+
+
+class AppDBEntriesTest(testtools.TestCase):
+    """The plan for entries in AppDB's spelling (tests/fixtures/appdb)."""
+
+    def test_glance_formats_os_distro_and_marketplace_uri(self):
+        listed = image_list.ImageList.from_document(appdb.document(),
+                                                    'appdb.list')
+        offers = [offer(item, entry) for item, entry in
+                  zip(listed.appliances, appdb.entries())]
+        actions = plan.plan(subscription(), sources.Catalogue(offers=offers),
+                            [], ['p1'], at=NOW)
+        specs = [action.args['spec'] for action in actions]
+        self.assertEqual(
+            [('qcow2', 'bare', 'ubuntu', '22.04', 512),
+             ('vmdk', 'ova', 'centos', '7', 0),
+             ('raw', 'bare', 'almalinux', '9', 1024),
+             ('qcow2', 'bare', 'rocky', '9.4', 0)],
+            [(spec.disk_format, spec.container_format,
+              spec.attributes['os_distro'], spec.attributes['os_version'],
+              spec.attributes['min_ram']) for spec in specs])
+        self.assertEqual([entry['ad:mpuri'] for entry in appdb.entries()],
+                         [spec.attributes[plan.MPURI] for spec in specs])

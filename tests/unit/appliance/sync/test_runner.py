@@ -1,12 +1,14 @@
 """A sync run over the in-memory catalogue, from signed image lists."""
 
+import json
 import os
 
-
+from stratuslab_plugins.appliance import signature
 from stratuslab_plugins.appliance import subscriptions
 from stratuslab_plugins.appliance.sync import catalog
 from stratuslab_plugins.appliance.sync import runner
 from stratuslab_plugins.grid import vo_map
+from tests.fixtures import appdb
 from tests.unit.appliance.sync import test_sources
 
 VO = test_sources.VO
@@ -96,3 +98,39 @@ class RunnerTest(test_sources.SignedListCase):
         self.assertNotIn(ubuntu, self.catalog.images)
         self.assertEqual(['active', 'active'], [
             i.status for i in self.catalog.images.values()])
+
+
+class HostileListTest(test_sources.SignedListCase):
+    """A signed list that fails in one VO leaves the others syncing."""
+
+    def write_hostile(self, name, change, raw='"@RAW@"'):
+        """Sign the AppDB list after ``change``; "@RAW@" becomes ``raw``."""
+        doc = appdb.endorse(appdb.document(), self.jane)
+        change(doc['hv:imagelist'])
+        content = json.dumps(doc).replace('"@RAW@"', raw).encode()
+        path = os.path.join(self.dir, name)
+        with open(path, 'wb') as f:
+            f.write(signature.sign(content, self.jane.cert_pem(),
+                                   self.jane.key_pem()))
+        return path
+
+    def test_other_vos_sync_and_the_failure_is_reported(self):
+        self.write([test_sources.appliance('Ubuntu')])
+        huge = self.write_hostile('huge.list', lambda body: body[
+            'hv:images'][0]['hv:image'].update({'hv:size': '@RAW@'}),
+            raw='1e999')
+        listed = self.write_hostile('endorser.list', lambda body: body.update(
+            {'hv:endorser': ['not', 'an', 'object']}))
+        subs = subscriptions.parse({'vos': {
+            vo: {'sources': [{'image_list': path}], 'ca_path': self.ca_path}
+            for vo, path in (('a.example.org', huge),
+                             ('b.example.org', listed), (VO, self.path))}})
+        memory = catalog.MemoryCatalog()
+        first, second, good = runner.Synchronizer(
+            memory, client_for=None, vo_map=vo_map.VOMap({'p1': VO})).run(
+                subscriptions.select(subs))
+        self.assertIn('entry 0 (7f1c5d25-614e-4409-bfa6-625d3ae7b9d4), '
+                      'field hv:size', first.summary())
+        self.assertIn('field hv:endorser', second.summary())
+        self.assertTrue(good.ok, good.summary())
+        self.assertEqual(1, len(memory.images))
