@@ -30,7 +30,8 @@ import shutil
 import signal
 import subprocess
 import tempfile
-import time
+
+from stratuslab_plugins.sandbox import database_server
 
 START_TIMEOUT = 60
 DEBIAN_BIN_GLOB = '/usr/lib/postgresql/*/bin'
@@ -80,7 +81,7 @@ def _service_account():
                           'nobody account exists to run PostgreSQL as.')
 
 
-class PostgreSQL(object):
+class PostgreSQL(database_server.DatabaseServer):
     """One ``postgres`` process with its own data directory.
 
     :param base_dir: where its directory is created; ``/dev/shm`` when it
@@ -91,15 +92,16 @@ class PostgreSQL(object):
     :param max_connections: PostgreSQL's ``max_connections``.
     """
 
+    log_name = 'postgres.log'
+    stop_signal = signal.SIGINT  # PostgreSQL's fast shutdown
+    start_timeout = START_TIMEOUT
+    error = PostgreSQLError
+
     def __init__(self, base_dir=None, durable=False, max_connections=200):
-        if base_dir is None and os.path.isdir('/dev/shm'):
-            base_dir = '/dev/shm'
-        self.base_dir = base_dir
+        super().__init__(base_dir)
         self.durable = durable
         self.max_connections = max_connections
         self.account = None
-        self.directory = None
-        self.process = None
 
     @property
     def data_dir(self):
@@ -108,10 +110,6 @@ class PostgreSQL(object):
     @property
     def socket_dir(self):
         return self.directory
-
-    @property
-    def log_path(self):
-        return os.path.join(self.directory, 'postgres.log')
 
     def _run_as(self):
         if self.account is None:
@@ -163,29 +161,8 @@ class PostgreSQL(object):
     def _wait_ready(self):
         import psycopg2
 
-        deadline = time.monotonic() + START_TIMEOUT
-        while True:
-            if self.process.poll() is not None:
-                raise PostgreSQLError(
-                    'postgres exited with status %d; its log ends with:\n%s'
-                    % (self.process.returncode, self.log_text()[-2000:]))
-            try:
-                self._connect().close()
-                return
-            except psycopg2.OperationalError:
-                if time.monotonic() > deadline:
-                    self.stop()
-                    raise PostgreSQLError(
-                        'postgres did not accept connections within %d s'
-                        % START_TIMEOUT) from None
-                time.sleep(0.1)
-
-    def log_text(self):
-        try:
-            with open(self.log_path, errors='replace') as log:
-                return log.read()
-        except OSError:
-            return ''
+        self.wait_ready(lambda: self._connect().close(),
+                        psycopg2.OperationalError)
 
     def create_database(self, name):
         """Create database ``name``; return its SQLAlchemy URL."""
@@ -208,14 +185,4 @@ class PostgreSQL(object):
 
     def stop(self, timeout=30):
         """Stop the server (fast shutdown) and remove its directory."""
-        process, self.process = self.process, None
-        if process is not None and process.poll() is None:
-            process.send_signal(signal.SIGINT)  # PostgreSQL's fast shutdown
-            try:
-                process.wait(timeout)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
-        if self.directory:
-            shutil.rmtree(self.directory, ignore_errors=True)
-            self.directory = None
+        super().stop(timeout)

@@ -5,7 +5,8 @@ the extraction run, the API). SQLite's default deferred transactions fail
 at once with ``database is locked`` when two writers race; starting every
 transaction with ``BEGIN IMMEDIATE`` makes a writer wait for the lock
 (up to the busy timeout) instead. WAL lets readers run beside a writer.
-MariaDB and PostgreSQL need none of this and get a plain engine.
+MariaDB and PostgreSQL need none of this; MariaDB connections are made
+4-byte UTF-8 and READ COMMITTED (:data:`MYSQL_OPTIONS`).
 """
 
 import alembic.command
@@ -37,13 +38,28 @@ def _configure_sqlite(engine):
         connection.exec_driver_sql('BEGIN IMMEDIATE')
 
 
+#: What MariaDB/MySQL connections are given whatever the URL says:
+#: 4-byte UTF-8 (``charset=utf8``, as devstack writes it, cannot carry an
+#: emoji), and READ COMMITTED, which PostgreSQL has by default: a
+#: transaction that waited for another's row lock then reads what that
+#: one committed, where REPEATABLE READ would read its older snapshot.
+#: Galera supports both.
+MYSQL_OPTIONS = {'connect_args': {'charset': 'utf8mb4'},
+                 'isolation_level': 'READ COMMITTED'}
+
+
 def create_engine(url):
     """Return an engine for the ledger at ``url``.
 
     :param url: a SQLAlchemy URL, e.g. ``sqlite:////var/lib/stratuslab/
-        accounting.sqlite`` or ``postgresql+psycopg2://user:pw@host/db``.
+        accounting.sqlite``, ``postgresql+psycopg2://user:pw@host/db`` or
+        ``mysql+pymysql://user:pw@host/db``.
     """
-    engine = sqlalchemy.create_engine(url, future=True)
+    options = {}
+    if sqlalchemy.engine.make_url(url).get_backend_name() in (
+            'mysql', 'mariadb'):
+        options = MYSQL_OPTIONS
+    engine = sqlalchemy.create_engine(url, future=True, **options)
     if engine.dialect.name == 'sqlite':
         _configure_sqlite(engine)
     return engine

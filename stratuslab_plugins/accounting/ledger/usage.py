@@ -37,6 +37,7 @@ import os
 import threading
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import mysql
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects import sqlite
 
@@ -179,7 +180,12 @@ def _insert_ignoring_duplicates(connection, table, rows):
     elif dialect == 'postgresql':
         statement = postgresql.insert(table).on_conflict_do_nothing()
     elif dialect in ('mysql', 'mariadb'):
-        statement = table.insert().prefix_with('IGNORE')
+        # Not INSERT IGNORE: it also turns every other error into a
+        # warning (a value cut or replaced by '?', silently).
+        statement = mysql.insert(table)
+        key = statement.inserted[table.primary_key.columns.keys()[0]]
+        statement = statement.on_duplicate_key_update(
+            {key.name: table.c[key.name]})
     else:
         raise exceptions.LedgerError(
             'the usage ledger supports SQLite, MariaDB/MySQL and '

@@ -1,8 +1,10 @@
-"""The harnesses a site-like deployment needs: PostgreSQL, and glance-api
-with several worker processes on it (what tools/bench/sync.py runs).
+"""The harnesses a site-like deployment needs: PostgreSQL, MariaDB, and
+glance-api with several worker processes on it (what tools/bench/sync.py
+runs).
 
-The PostgreSQL server is Debian's, started by the test; glance-api is the
-``glance`` package's, two processes sharing one listening socket.
+The PostgreSQL and MariaDB servers are Debian's, started by the test;
+glance-api is the ``glance`` package's, two processes sharing one
+listening socket.
 """
 
 import hashlib
@@ -14,6 +16,7 @@ import testtools
 
 from stratuslab_plugins.sandbox import glance_api
 from tests.functional import glance_fixture
+from tests.functional import mariadb_fixture
 from tests.functional import postgres_fixture
 
 
@@ -34,6 +37,30 @@ class PostgreSQLTest(testtools.TestCase):
             engine.dispose()
             directory = server.server.directory
             self.assertTrue(os.path.isdir(directory))
+        finally:
+            server.cleanUp()
+        self.assertFalse(os.path.exists(directory))
+
+
+class MariaDBTest(testtools.TestCase):
+
+    def test_databases_are_created_and_removed_with_the_server(self):
+        server = mariadb_fixture.MariaDBFixture()
+        server.setUp()
+        try:
+            url = server.create_database('ledger')
+            engine = sa.create_engine(url)
+            with engine.begin() as connection:
+                connection.execute(sa.text(
+                    'CREATE TABLE t (x INTEGER PRIMARY KEY, name TEXT)'))
+                connection.execute(sa.text(
+                    "INSERT INTO t VALUES (42, '\U0001f680')"))
+            with engine.connect() as connection:
+                self.assertEqual((42, '\U0001f680'), tuple(connection.execute(
+                    sa.text('SELECT x, name FROM t')).one()))
+            engine.dispose()
+            directory = server.server.directory
+            self.assertTrue(os.path.exists(server.server.socket))
         finally:
             server.cleanUp()
         self.assertFalse(os.path.exists(directory))

@@ -62,7 +62,7 @@ class UsageLedgerTest(testtools.TestCase):
                 connection, opts={'version_table': usage.VERSION_TABLE})
             self.assertEqual([], autogenerate.compare_metadata(
                 context, usage.metadata))
-            self.assertEqual('0002', context.get_current_revision())
+            self.assertEqual('0003', context.get_current_revision())
 
     def test_redelivered_events_are_stored_once(self):
         messages = nova.lifecycle(A, [(0, 'instance.create.end'),
@@ -117,6 +117,26 @@ class UsageLedgerTest(testtools.TestCase):
                                       'no uuid', '{}')])
         [row] = self.ledger.rejected()
         self.assertEqual(('m' * 64, 'no uuid'), (row.message_id, row.reason))
+
+    def test_every_table_has_a_primary_key(self):
+        # Galera replicates row changes by primary key; a table without
+        # one is refused (or replicated unreliably) by a cluster.
+        inspector = sa.inspect(self.ledger.engine)
+        tables = inspector.get_table_names()
+        self.assertIn(usage.VERSION_TABLE, tables)
+        for table in tables:
+            self.assertTrue(
+                inspector.get_pk_constraint(table)['constrained_columns'],
+                table)
+
+    def test_names_in_any_script_are_stored(self):
+        # Four-byte UTF-8 included, which MariaDB's 3-byte "utf8" tables
+        # (devstack's default) cannot hold.
+        name = 'r\u00e9sum\u00e9 \u8a08\u7b97 \U0001f680'
+        self.ledger.record_events(parsed(nova.lifecycle(
+            A, [(0, 'instance.create.end')], name=name)))
+        self.assertEqual(name, self.ledger.usage_for_instance(
+            A, nova.at(1)).name)
 
     def test_bad_url_raises_ledger_error(self):
         exc = self.assertRaises(exceptions.LedgerError,
