@@ -40,6 +40,21 @@ class PermissionDenied(ExtractorError):
             % (service, call, needed))
 
 
+class NotAvailable(ExtractorError):
+    """The cloud has no such thing (HTTP 404).
+
+    A resource deleted since it was named, or an API this cloud does not
+    offer (an extension a proxy hides).
+
+    :param call: the call, e.g. ``GET /flavors/42``.
+    """
+
+    def __init__(self, service, call):
+        self.service = service
+        self.call = call
+        super().__init__('%s has nothing at %s (HTTP 404).' % (service, call))
+
+
 class MessengerError(AccountingError):
     """A messenger could not hand a message over; the window stays put."""
 

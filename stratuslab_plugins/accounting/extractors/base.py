@@ -51,6 +51,8 @@ class Extractor(abc.ABC):
         if status in (401, 403):
             return exceptions.PermissionDenied(self.service, call,
                                                self.needed)
+        if status == 404:
+            return exceptions.NotAvailable(self.service, call)
         return exceptions.ExtractorError(
             '%s failed on %s: %s' % (self.service, call, exc))
 

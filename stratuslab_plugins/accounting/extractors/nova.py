@@ -11,12 +11,15 @@ run makes, for all projects at once (``all_tenants``):
    (``changes-since``: stopped, resized, deleted...), minus the running
    ones already reported;
 3. one listing of aggregates, for the hosts' ``grid_hepscore``;
-4. flavors only when a server's embedded flavor lacks its extra specs
-   (a policy may hide them), each flavor read once.
+4. the flavor list, once, only when a server does not embed its whole
+   flavor: the extra specs a policy hides, or the sizes themselves
+   (a Nova older than microversion 2.47, Pike, gives only the flavor's
+   id; a proxy may drop it); then each flavor's extra specs once.
 
 Pages are turned into records as they arrive, so memory does not grow
-with the number of servers. Microversion 2.47 (Nova Pike) embeds the
-flavor in the server.
+with the number of servers. A size no source gives (the flavor deleted
+since, or not named at all) stays unknown: the record leaves CpuCount,
+Memory or Disk out rather than write 0.
 
 Start time: Nova rewrites ``launched_at`` on resize, rebuild and unshelve,
 so the record starts at the server's ``created`` time (a VM never
@@ -37,6 +40,7 @@ Least privilege (``[accounting_keystone]`` user): Nova's policies
 import dataclasses
 import datetime
 import logging
+import typing
 import urllib.parse
 
 from novaclient import client as nova_client
@@ -69,6 +73,71 @@ def _iso(value):
     return records.utc(value).strftime('%Y-%m-%dT%H:%M:%SZ')
 
 
+def _size(value):
+    """Return a flavor size as an int, None when Nova did not say.
+
+    Whatever is not a whole number of 0 or more (absent, empty, mangled
+    by a proxy) is unknown: the record leaves the field out.
+    """
+    if isinstance(value, bool) or (isinstance(value, float)
+                                   and not value.is_integer()):
+        return None
+    try:
+        size = int(value)
+    except (TypeError, ValueError, OverflowError):
+        return None
+    return size if size >= 0 else None
+
+
+def _text(value):
+    """Return a name or id Nova gave as a string, None when it gave none."""
+    if value in (None, '') or isinstance(value, (dict, list, bool)):
+        return None
+    return str(value)
+
+
+def _object(value):
+    """Return a JSON object Nova gave, None when it gave something else."""
+    return value if isinstance(value, dict) else None
+
+
+@dataclasses.dataclass
+class Flavor:
+    """What a server's flavor tells the record; None is unknown, not 0.
+
+    :param disk_gb: root plus ephemeral disk, as cASO and APEL count it.
+    :param extra_specs: None until read.
+    """
+
+    vcpus: typing.Optional[int] = None
+    memory_mb: typing.Optional[int] = None
+    disk_gb: typing.Optional[int] = None
+    extra_specs: typing.Optional[dict] = None
+
+    @classmethod
+    def _of(cls, vcpus, ram, disk, ephemeral, extra_specs):
+        root, ephemeral = _size(disk), _size(ephemeral)
+        return cls(vcpus=_size(vcpus), memory_mb=_size(ram),
+                   disk_gb=(root + ephemeral
+                            if None not in (root, ephemeral) else None),
+                   extra_specs=extra_specs)
+
+    @classmethod
+    def embedded(cls, flavor):
+        """From the flavor a server embeds (microversion 2.47 and later)."""
+        return cls._of(flavor.get('vcpus'), flavor.get('ram'),
+                       flavor.get('disk'), flavor.get('ephemeral'),
+                       _object(flavor.get('extra_specs')))
+
+    @classmethod
+    def listed(cls, flavor):
+        """From an entry of ``GET /flavors/detail`` or ``/flavors/{id}``."""
+        return cls._of(flavor.get('vcpus'), flavor.get('ram'),
+                       flavor.get('disk'),
+                       flavor.get('OS-FLV-EXT-DATA:ephemeral'),
+                       _object(flavor.get('extra_specs')))
+
+
 class NovaExtractor(base.Extractor):
     """Cloud records from Nova's servers API."""
 
@@ -80,12 +149,16 @@ class NovaExtractor(base.Extractor):
               'os_compute_api:servers:show:flavor-extra-specs, '
               'os_compute_api:os-extended-server-attributes)')
 
-    def __init__(self, conf, session, region_name=None, client=None):
+    #: The compute API microversion asked for (2.47 embeds the flavor).
+    microversion = MICROVERSION
+
+    def __init__(self, conf, session, region_name=None):
         super().__init__(conf, session, region_name)
         self.page_size = conf.accounting.page_size
-        self.client = client or nova_client.Client(
-            MICROVERSION, session=session, region_name=region_name)
+        self.client = nova_client.Client(
+            self.microversion, session=session, region_name=region_name)
         self._flavors = None
+        self._flavor_ids = None
         self._flavor_specs = {}
         self.calls = 0
 
@@ -143,24 +216,78 @@ class NovaExtractor(base.Extractor):
                 result.setdefault(host, score)
         return result
 
-    def _flavor_extra_specs(self, flavor):
-        """Return a server's flavor extra specs, reading flavors once."""
-        if 'extra_specs' in flavor:
-            return flavor['extra_specs'] or {}
-        name = flavor.get('original_name') or flavor.get('id')
+    def _listed_flavors(self):
+        """Return ``{id: flavor}`` and ``{name: id}`` of the flavor list.
+
+        Read once a run, with every flavor an admin may see
+        (``is_public=None``; Nova shows others the public ones and those
+        their project may use).
+        """
         if self._flavors is None:
             body = self._get('/flavors/detail?is_public=None')
-            self._flavors = {f['name']: f['id']
-                             for f in body.get('flavors') or ()}
-            self._flavors.update({f['id']: f['id']
-                                  for f in body.get('flavors') or ()})
-        flavor_id = self._flavors.get(name)
+            flavors = body.get('flavors') or ()
+            self._flavors = {f['id']: f for f in flavors if f.get('id')}
+            self._flavor_ids = {f['name']: f['id'] for f in flavors
+                                if f.get('name') and f.get('id')}
+        return self._flavors, self._flavor_ids
+
+    def _listed_flavor(self, flavor_id=None, name=None):
+        """Return the flavor list's entry for an id or a name, or None.
+
+        A flavor missing from the list (deleted since, or private to
+        another project) is read on its own once; a 404 leaves it unknown.
+        """
+        if not (flavor_id or name):
+            return None
+        flavors, ids = self._listed_flavors()
+        flavor_id = flavor_id or ids.get(name)
         if flavor_id is None:
-            return {}
+            return None
+        if flavor_id not in flavors:
+            try:
+                flavors[flavor_id] = _object(self._get(
+                    '/flavors/%s' % urllib.parse.quote(flavor_id)).get(
+                        'flavor'))
+            except exceptions.NotAvailable:
+                flavors[flavor_id] = None
+        return flavors[flavor_id]
+
+    def _extra_specs(self, flavor_id):
+        """Return a listed flavor's extra specs, each flavor read once."""
         if flavor_id not in self._flavor_specs:
-            body = self._get('/flavors/%s/os-extra_specs' % flavor_id)
-            self._flavor_specs[flavor_id] = body.get('extra_specs') or {}
+            body = self._get('/flavors/%s/os-extra_specs'
+                             % urllib.parse.quote(flavor_id))
+            self._flavor_specs[flavor_id] = _object(
+                body.get('extra_specs')) or {}
         return self._flavor_specs[flavor_id]
+
+    def flavor_of(self, server):
+        """Return the :class:`Flavor` a server runs with.
+
+        Microversion 2.47 embeds the flavor (sizes, ``original_name``, and
+        the extra specs when the policy shows them). A Nova older than
+        that, or a proxy that rewrites the server, gives only the flavor's
+        id, or nothing: the sizes then come from the flavor list, and a
+        size nobody knows stays None rather than 0.
+        """
+        embedded = server.get('flavor')
+        if not isinstance(embedded, dict):
+            embedded = {}
+        if 'vcpus' in embedded:
+            flavor = Flavor.embedded(embedded)
+            if flavor.extra_specs is None:
+                listed = self._listed_flavor(
+                    name=_text(embedded.get('original_name')))
+                flavor.extra_specs = (self._extra_specs(listed['id'])
+                                      if listed else {})
+            return flavor
+        listed = self._listed_flavor(flavor_id=_text(embedded.get('id')))
+        if listed is None:
+            return Flavor(extra_specs={})
+        flavor = Flavor.listed(listed)
+        if flavor.extra_specs is None:
+            flavor.extra_specs = self._extra_specs(listed['id'])
+        return flavor
 
     # -- records --------------------------------------------------------
 
@@ -171,7 +298,7 @@ class NovaExtractor(base.Extractor):
         """
         if not server.get('OS-SRV-USG:launched_at'):
             return None
-        flavor = server.get('flavor') or {}
+        flavor = self.flavor_of(server)
         status = (server.get('status') or '').upper()
         ended_at = parse_time(server.get('OS-SRV-USG:terminated_at'))
         if ended_at is None and status in _ENDED:
@@ -187,13 +314,12 @@ class NovaExtractor(base.Extractor):
             started_at=parse_time(server.get('created')),
             ended_at=ended_at,
             measured_at=measured_at,
-            vcpus=flavor.get('vcpus'),
-            memory_mb=flavor.get('ram'),
-            disk_gb=(flavor.get('disk') or 0) + (flavor.get('ephemeral')
-                                                 or 0),
+            vcpus=flavor.vcpus,
+            memory_mb=flavor.memory_mb,
+            disk_gb=flavor.disk_gb,
             image_id=image.get('id') if isinstance(image, dict) else None,
             host=host,
-            flavor_extra_specs=self._flavor_extra_specs(flavor),
+            flavor_extra_specs=flavor.extra_specs,
             host_benchmark=benchmarks.get(host),
         )
 

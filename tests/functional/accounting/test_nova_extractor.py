@@ -18,7 +18,6 @@ from nova.tests.functional.api import client as nova_api_client
 
 from stratuslab_plugins.accounting import exceptions
 from stratuslab_plugins.accounting.extractors import nova
-from stratuslab_plugins.accounting import messages
 from stratuslab_plugins.accounting import records
 from tests.functional import nova_base
 from tests.unit.accounting import apel_oracle
@@ -59,18 +58,22 @@ class TestNovaExtractor(nova_base.NovaTestCase):
                                      vo_for_project=vos.get,
                                      user_name_for=users.get)
 
-    def extract(self, since, until=None):
-        extractor = nova.NovaExtractor(self.conf, self.session())
+    def extract(self, since, until=None, extractor_class=nova.NovaExtractor):
+        extractor = extractor_class(self.conf, self.session())
         until = until or datetime.datetime.now(UTC)
         found = list(extractor.extract(since, until, self.context()))
         return {r.vm_uuid: r for r in found}, extractor, until
 
+    def hs06_flavor(self, name, **sizes):
+        """Create a flavor quoting an HS06 benchmark of 9.5 (cASO's keys)."""
+        return self._create_flavor(name=name, extra_spec={
+            'accounting:benchmark_type': 'HS06',
+            'accounting:benchmark_value': '9.5'}, **sizes)
+
     def test_lifecycle_records(self):
         since = datetime.datetime.now(UTC) - datetime.timedelta(minutes=5)
-        small = self._create_flavor(name='small', vcpu=1, memory_mb=512,
-                                    disk=1, ephemeral=0, extra_spec={
-                                        'accounting:benchmark_type': 'HS06',
-                                        'accounting:benchmark_value': '9.5'})
+        small = self.hs06_flavor('small', vcpu=1, memory_mb=512, disk=1,
+                                 ephemeral=0)
         large = self._create_flavor(name='large', vcpu=2, memory_mb=1024,
                                     disk=2, ephemeral=1)
         aggregate = self.admin_api.post_aggregate(
@@ -152,12 +155,7 @@ class TestNovaExtractor(nova_base.NovaTestCase):
                           rec.global_user_name, rec.vo))
 
         # The whole run renders into messages the repository accepts.
-        packer = messages.Packer(messages.CLOUD)
-        bodies = []
-        for rec in found.values():
-            bodies += packer.add(rec)
-        bodies += packer.flush()
-        parsed = apel_oracle.parse(bodies[0].body)
+        parsed = list(apel_oracle.parse_cloud_records(found.values()).values())
         self.assertEqual(5, len(parsed))
         self.assertIn('running % cafe', [p['MachineName'] for p in parsed])
 
@@ -171,6 +169,38 @@ class TestNovaExtractor(nova_base.NovaTestCase):
 
         self.assertEqual([server['id']], list(found))
         self.assertGreaterEqual(found[server['id']].wall_duration, 3600)
+
+    def test_flavor_sizes_below_microversion_2_47(self):
+        # Nova before 2.47 (Pike) names the flavor by id only.
+        class PikeNova(nova.NovaExtractor):
+            microversion = '2.46'
+
+        grid = self.hs06_flavor('grid', vcpu=2, memory_mb=1024, disk=3,
+                                ephemeral=2)
+        gone = self._create_flavor(name='gone', vcpu=1, memory_mb=512,
+                                   disk=1, ephemeral=0)
+        kept = self._create_server(name='kept', flavor_id=grid,
+                                   networks='none')
+        orphan = self._create_server(name='orphan', flavor_id=gone,
+                                     networks='none')
+        self.admin_api.delete_flavor(gone)
+        since = datetime.datetime.now(UTC)
+
+        old, _, _ = self.extract(since, extractor_class=PikeNova)
+        new, _, _ = self.extract(since)
+
+        def sizes(rec):
+            return (rec.cpu_count, rec.memory, rec.disk, rec.benchmark_type,
+                    rec.benchmark)
+        self.assertEqual((2.0, 1024, 5, 'HS06', 9.5), sizes(old[kept['id']]))
+        self.assertEqual(sizes(new[kept['id']]), sizes(old[kept['id']]))
+        # The deleted flavor is unknown below 2.47, never 0; from 2.47 on
+        # the server carries its own copy.
+        self.assertEqual((None,) * 5, sizes(old[orphan['id']]))
+        self.assertEqual((1.0, 512, 1, None, None), sizes(new[orphan['id']]))
+        parsed = apel_oracle.parse_cloud_records(old.values())
+        self.assertNotIn('Disk', parsed[orphan['id']])
+        self.assertEqual(5, parsed[kept['id']]['Disk'])
 
     def test_missing_permission_names_the_call(self):
         self._create_server(name='x', networks='none')

@@ -12,12 +12,34 @@ refuse a path with 403.
 """
 
 import json
+import os
 import urllib.parse
 import uuid
 
 import fixtures
 from requests import adapters
 from wsgi_intercept import interceptor
+
+
+#: Nova's answers, recorded from the in-process Nova (Nova 34) and
+#: checked against it by ``tests/functional/accounting/
+#: test_nova_recordings.py``.
+NOVA_RECORDINGS = os.path.join(os.path.dirname(__file__), '..', '..', '..',
+                               'fixtures', 'nova')
+
+
+def nova_recording(name, body_only=True):
+    """Return a recorded Nova answer (its JSON body, or the whole file)."""
+    with open(os.path.join(NOVA_RECORDINGS, name)) as stream:
+        recorded = json.load(stream)
+    return recorded['body'] if body_only else recorded
+
+
+def write_nova_recording(name, answer):
+    """Write a Nova answer where :func:`nova_recording` reads it."""
+    with open(os.path.join(NOVA_RECORDINGS, name), 'w') as stream:
+        json.dump(answer, stream, indent=1, sort_keys=True)
+        stream.write('\n')
 
 
 class FakeCloud(fixtures.Fixture):

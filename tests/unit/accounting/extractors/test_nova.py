@@ -9,17 +9,28 @@ with a malformed ``grid_hepscore``, servers that never launched.
 import dataclasses
 import datetime
 
+import hypothesis
+from hypothesis import strategies
 from keystoneauth1 import noauth
 from keystoneauth1 import session as ks_session
 import testtools
 
 from stratuslab_plugins.accounting.extractors import nova
+from tests.unit.accounting import apel_oracle
 from tests.unit.accounting.extractors import fake_cloud
 from tests.unit.accounting import fakes
 from tests.unit.cmd import test_accounting as cmd_tests
 
 UTC = datetime.timezone.utc
 NOW = datetime.datetime(2026, 11, 2, tzinfo=UTC)
+NO_AGGREGATES = {'aggregates': []}
+#: Whatever JSON a proxy could put where Nova puts a flavor's field.
+JSON_VALUES = strategies.one_of(
+    strategies.none(), strategies.booleans(), strategies.integers(),
+    strategies.floats(), strategies.text(max_size=8),
+    strategies.lists(strategies.integers(), max_size=2),
+    strategies.dictionaries(strategies.text(max_size=4),
+                            strategies.text(max_size=4), max_size=2))
 
 
 class TestNovaFallbacks(testtools.TestCase):
@@ -102,3 +113,111 @@ class TestNovaFallbacks(testtools.TestCase):
              for u in purged])
         paths = [path for path, _ in self.cloud.requests]
         self.assertEqual(1, paths.count('/os-aggregates'))
+
+
+def recorded_cloud(test, servers_file, **documents):
+    """Serve Nova's recorded servers and flavors over HTTP."""
+    body = fake_cloud.nova_recording(servers_file)
+    flavors = fake_cloud.nova_recording('flavors-detail-admin-v247.json')
+    served = {'/flavors/detail': flavors, '/os-aggregates': NO_AGGREGATES}
+    served.update(documents)
+    cloud = test.useFixture(fake_cloud.FakeCloud(
+        {'/servers/detail': ('servers', body['servers'])},
+        documents=served))
+    return cloud, ks_session.Session(auth=noauth.NoAuth(endpoint=cloud.url))
+
+
+def grid_flavor_id():
+    flavors = fake_cloud.nova_recording('flavors-detail-admin-v247.json')
+    [flavor] = [f for f in flavors['flavors'] if f['name'] == 'm1.grid']
+    return flavor['id']
+
+
+class TestFlavorFallback(testtools.TestCase):
+    """Sizes from the flavor list when the server does not embed them.
+
+    ``grid-vm`` runs on ``m1.grid`` (2 vCPUs, 2048 MB, 20 GB root and
+    5 GB ephemeral, a benchmark in its extra specs); ``orphan-vm`` on a
+    flavor deleted since. Both as Nova 34 lists them to an admin.
+    """
+
+    def extract(self, session, context=None):
+        extractor = nova.NovaExtractor(fakes.make_conf(), session)
+        found = extractor.extract(NOW, NOW, context or fakes.context(
+            vos={'6f70656e737461636b20342065766572': 'vo.one'}))
+        return {r.machine_name: r for r in found}
+
+    def sizes(self, record):
+        return (record.cpu_count, record.memory, record.disk,
+                record.benchmark_type, record.benchmark)
+
+    def test_below_2_47_sizes_come_from_the_flavor_list(self):
+        specs = fake_cloud.nova_recording(
+            'flavor-extra-specs-reader-v247.json')
+        cloud, session = recorded_cloud(
+            self, 'servers-detail-all-tenants-admin-v246.json', **{
+                '/flavors/%s/os-extra_specs' % grid_flavor_id(): specs})
+        found = self.extract(session)
+
+        self.assertEqual((2.0, 2048, 25, 'HEPscore23', 18.5),
+                         self.sizes(found['grid-vm']))
+        # Its flavor was deleted: unknown, not 0.
+        self.assertEqual((None, None, None, None, None),
+                         self.sizes(found['orphan-vm']))
+        paths = [path for path, _ in cloud.requests]
+        self.assertEqual(1, paths.count('/flavors/detail'))
+        self.assertEqual(1, paths.count(
+            '/flavors/%s/os-extra_specs' % grid_flavor_id()))
+
+        # What is unknown is left out of the message, which APEL reads.
+        parsed = {p['MachineName']: p for p in
+                  apel_oracle.parse_cloud_records(found.values()).values()}
+        self.assertEqual((2.0, 2048, 25), tuple(
+            parsed['grid-vm'][k] for k in ('CpuCount', 'Memory', 'Disk')))
+        orphan = parsed['orphan-vm']
+        self.assertEqual((None, None, None), tuple(
+            orphan.get(k) for k in ('CpuCount', 'Memory', 'Disk')))
+
+    def test_embedded_flavor_needs_no_flavor_call(self):
+        cloud, session = recorded_cloud(
+            self, 'servers-detail-all-tenants-admin-v247.json')
+        found = self.extract(session)
+
+        self.assertEqual((2.0, 2048, 25, 'HEPscore23', 18.5),
+                         self.sizes(found['grid-vm']))
+        # Nova keeps the server's copy of a deleted flavor.
+        self.assertEqual((1.0, 512, 1, None, None),
+                         self.sizes(found['orphan-vm']))
+        self.assertNotIn('/flavors/detail',
+                         [path for path, _ in cloud.requests])
+
+    def test_a_server_without_flavor_is_unknown_not_zero(self):
+        # What a proxy that drops the field passes on.
+        body = fake_cloud.nova_recording(
+            'servers-detail-all-tenants-admin-v247.json')
+        for server in body['servers']:
+            del server['flavor']
+        cloud = self.useFixture(fake_cloud.FakeCloud(
+            {'/servers/detail': ('servers', body['servers'])},
+            documents={'/os-aggregates': NO_AGGREGATES}))
+        session = ks_session.Session(auth=noauth.NoAuth(endpoint=cloud.url))
+        found = self.extract(session)
+
+        self.assertEqual({(None, None, None, None, None)},
+                         {self.sizes(r) for r in found.values()})
+        self.assertNotIn('/flavors/detail',
+                         [path for path, _ in cloud.requests])
+
+    @hypothesis.settings(max_examples=80, deadline=None)
+    @hypothesis.example(float('inf'), float('nan'), 2.5, '-1', 'x')
+    @hypothesis.given(JSON_VALUES, JSON_VALUES, JSON_VALUES, JSON_VALUES,
+                      JSON_VALUES)
+    def test_any_embedded_flavor_gives_sizes_or_unknown(
+            self, vcpus, ram, disk, ephemeral, specs):
+        flavor = nova.Flavor.embedded({
+            'vcpus': vcpus, 'ram': ram, 'disk': disk, 'ephemeral': ephemeral,
+            'extra_specs': specs})
+        for size in (flavor.vcpus, flavor.memory_mb, flavor.disk_gb):
+            self.assertTrue(size is None or (isinstance(size, int)
+                                             and size >= 0), size)
+        self.assertIn(type(flavor.extra_specs), (dict, type(None)))
