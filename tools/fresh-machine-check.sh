@@ -109,8 +109,8 @@ timed() {
 }
 
 in_root() {
-    local env=(HOME=/root PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
-               LANG=C.UTF-8 TERM="${TERM:-dumb}" DEBIAN_FRONTEND=noninteractive)
+    local env=(HOME=/root LANG=C.UTF-8 TERM="${TERM:-dumb}" DEBIAN_FRONTEND=noninteractive)
+    env+=(PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin)
     local var
     for var in $(compgen -e); do
         case "$var" in PIP_*|http_proxy|https_proxy|no_proxy) env+=("$var=${!var}") ;; esac
@@ -169,8 +169,8 @@ unprivileged_probe() {
     in_root useradd -m "$user"
     in_root git clone -q "$project" "/home/$user/stratuslab-plugins"
     in_root chown -R "$user:" "/home/$user/stratuslab-plugins"
-    out=$(in_root su "$user" -s /bin/bash -c \
-          "cd ~/stratuslab-plugins && timeout 600 $first" 2>&1) && {
+    out=$(in_root su "$user" -s /bin/bash \
+        -c "cd ~/stratuslab-plugins && timeout 600 $first" 2>&1) && {
         echo "$out" | tail -n 20
         echo "as $user, '$first' succeeded: it should have stopped for the system packages"
         return 1
