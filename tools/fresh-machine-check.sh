@@ -11,9 +11,11 @@
 # command is tried once as an unprivileged user: it must stop at once and
 # name the apt-get line to run (and nothing else is checked of it).
 #
-# This machine's pip settings go into the root (its pip configuration
-# files, the files and local directories they name, read-only, and the
-# PIP_* variables), so pip reaches the same indexes as on the host.
+# This machine's network settings go into the root: its Debian sources,
+# resolv.conf, its local CA certificates (/usr/local/share/ca-certificates:
+# a TLS-inspecting proxy's CA, on our machines) and its pip settings (its
+# pip configuration files, the local directories they name, read-only,
+# and the PIP_* variables), so apt and pip reach what the host reaches.
 # Package scripts do not start services in the root (policy-rc.d, as in
 # any Debian build chroot): the tests start their own.
 #
@@ -190,6 +192,10 @@ copy_host_settings
 mount_system
 timed "apt-get install python3 git" in_root bash -c \
     'apt-get update -q >/dev/null && apt-get install -y -q python3 git >/dev/null'
+if compgen -G '/usr/local/share/ca-certificates/*' >/dev/null; then
+    cp -a /usr/local/share/ca-certificates/. "$root/usr/local/share/ca-certificates/"
+    in_root update-ca-certificates >/dev/null
+fi
 git clone -q --no-hardlinks "$checkout" "$root$project"
 echo "cloned $(git -C "$root$project" log --oneline -1)"
 quick=$(in_root python3 "$project/tools/quick_start.py" "$project/README.rst")

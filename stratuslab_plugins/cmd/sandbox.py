@@ -21,6 +21,7 @@ import shutil
 import signal
 import sys
 import tempfile
+import time
 
 #: System programs the sandbox starts, with the Debian package giving each.
 SYSTEM_PROGRAMS = {
@@ -65,6 +66,30 @@ def preflight():
             % ', '.join(modules))
 
 
+def _os_sleep():
+    """Return a sleep that blocks the OS thread, eventlet or not.
+
+    Under Nova's eventlet monkey patching, ``time.sleep`` switches green
+    threads, which a signal handler running in eventlet's hub must not do,
+    and ``select.poll`` (which ``psutil.wait_procs`` uses) is gone.
+    """
+    if 'eventlet' in sys.modules:
+        from eventlet import patcher
+        return patcher.original('time').sleep
+    return time.sleep
+
+
+def _alive(process):
+    import psutil
+
+    try:
+        if process.ppid() == os.getpid():
+            os.waitpid(process.pid, os.WNOHANG)
+        return process.status() != psutil.STATUS_ZOMBIE
+    except (psutil.NoSuchProcess, ChildProcessError):
+        return False
+
+
 def stop_child_processes(timeout=10):
     """Terminate every process this one started, then kill the stubborn.
 
@@ -75,21 +100,67 @@ def stop_child_processes(timeout=10):
     import psutil
 
     children = psutil.Process().children(recursive=True)
-    for child in children:
-        try:
-            child.terminate()
-        except psutil.NoSuchProcess:
-            pass
-    gone, alive = psutil.wait_procs(children, timeout=timeout)
-    for child in alive:
-        try:
-            child.kill()
-        except psutil.NoSuchProcess:
-            pass
+    sleep = _os_sleep()
+    for signal_children in ('terminate', 'kill'):
+        for child in children:
+            try:
+                getattr(child, signal_children)()
+            except psutil.NoSuchProcess:
+                pass
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            children = [child for child in children if _alive(child)]
+            if not children:
+                return
+            sleep(0.1)
 
 
-def _raise_keyboard_interrupt(signum, frame):
-    raise KeyboardInterrupt('signal %d' % signum)
+def interrupt_handler(workdir, keep, err=sys.stderr, exit=os._exit):
+    """Return a signal handler that stops the sandbox within seconds.
+
+    Nova's harness runs on eventlet, where a signal handler runs in
+    whichever green thread holds the interpreter. Raising
+    ``KeyboardInterrupt`` there (what Python does by default) killed a
+    Nova service's green thread instead of the scenario when Ctrl-C came
+    while servers were booting, and the scenario waited for them until a
+    second Ctrl-C. So the handler does the stopping itself: it ignores
+    further SIGINT/SIGTERM (a terminal sends SIGINT to the whole process
+    group, and tox sends its own after that), stops every child process,
+    removes the services' data unless ``keep``, and exits at once with
+    128 + the signal number. The in-process Nova holds nothing that
+    outlives the process.
+    """
+    def handle(signum, frame):
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        err.write('\nstratuslab-sandbox: interrupted (%s); stopping '
+                  'services\n' % signal.Signals(signum).name)
+        err.flush()
+        stop_child_processes(timeout=5)
+        if not keep:
+            from stratuslab_plugins.sandbox import workdir as sandbox_dir
+            sandbox_dir.remove_service_data(workdir)
+        err.write('stratuslab-sandbox: stopped; the run is incomplete '
+                  '(no report was written)\n')
+        err.flush()
+        exit(128 + signum)
+    return handle
+
+
+def quiet_third_party_warnings():
+    """Silence start-up notices that are not the sandbox user's to act on.
+
+    Importing eventlet warns that it is deprecated and Nova logs that its
+    eventlet mode is deprecated: both are about Nova's harness, which the
+    sandbox uses as it is, and nothing a site admin can change.
+    """
+    import logging
+    import warnings
+
+    # eventlet's warning is attributed to the module importing it (Nova's
+    # monkey_patch): match its text.
+    warnings.filterwarnings('ignore', message=r'\s*Eventlet is deprecated')
+    logging.getLogger('nova.monkey_patch').setLevel(logging.ERROR)
 
 
 def parse_args(argv):
@@ -119,18 +190,18 @@ def main(argv=None):
     workdir = os.path.abspath(args.workdir or tempfile.mkdtemp(
         prefix='stratuslab-sandbox-'))
     os.makedirs(workdir, exist_ok=True)
-    signal.signal(signal.SIGTERM, _raise_keyboard_interrupt)
+    handler = interrupt_handler(workdir, args.keep)
+    signal.signal(signal.SIGINT, handler)
+    signal.signal(signal.SIGTERM, handler)
+    quiet_third_party_warnings()
     # Nova's harness needs its monkey patching before anything imports
-    # the standard library's threading or socket users.
+    # the standard library's threading or socket users (oslo.context
+    # among them: nothing above imports it).
     from nova import monkey_patch
     monkey_patch.patch()
     from stratuslab_plugins.sandbox import runner
     try:
         return runner.run(workdir, keep=args.keep, out=sys.stdout)
-    except KeyboardInterrupt:
-        print('\nstratuslab-sandbox: interrupted; stopping services',
-              file=sys.stderr)
-        return 130
     finally:
         stop_child_processes()
 

@@ -19,11 +19,27 @@ the sandbox command do.
 import functools
 import importlib.metadata
 import os
+import uuid
 
+import fixtures
 import nova.conf
+from nova.tests.fixtures import notifications as nova_notifications
 from nova.tests.functional import integrated_helpers
+from oslo_utils import timeutils
 
 CONF = nova.conf.CONF
+
+
+def _stamping(original):
+    # The fake notifier keeps what Nova hands to oslo.messaging; the real
+    # notifier adds a message id and a timestamp around it, which the
+    # usage listener relies on. Add them the same way, at emission time.
+    def _notify(self, priority, ctxt, event_type, payload):
+        original(self, priority, ctxt, event_type, payload)
+        self.versioned_notifications[-1].setdefault(
+            'metadata', {'message_id': str(uuid.uuid4()),
+                         'timestamp': str(timeutils.utcnow())})
+    return _notify
 
 
 @functools.lru_cache(maxsize=None)
@@ -62,9 +78,21 @@ class NovaTestCase(integrated_helpers.ProviderUsageBaseTestCase):
     #: ``[filter_scheduler] weight_classes``; None keeps Nova's default.
     weight_classes = None
 
+    #: Give each versioned notification the envelope (message id and
+    #: timestamp) oslo.messaging's notifier adds on the wire, so that
+    #: ``self.notifier.versioned_notifications`` can be fed to the usage
+    #: listener as it would receive them.
+    stamp_notifications = False
+
     def setUp(self):
         self.flags(api_paste_config=nova_api_paste_config(), group='wsgi')
         self.configure_scheduler()
+        if self.stamp_notifications:
+            notifier = nova_notifications.FakeVersionedNotifier
+            self.useFixture(fixtures.MonkeyPatch(
+                'nova.tests.fixtures.notifications.'
+                'FakeVersionedNotifier._notify',
+                _stamping(notifier._notify)))
         super().setUp()
         self.computes = {}
 

@@ -6,10 +6,8 @@ The sandbox drives one such case programmatically, so the Nova it shows
 is the very one the functional tests boot servers on.
 """
 
-import glob
 import logging
 import os
-import shutil
 import traceback
 
 import testtools
@@ -19,6 +17,7 @@ from stratuslab_plugins.conf import grid as grid_conf
 from stratuslab_plugins.sandbox import nova
 from stratuslab_plugins.sandbox import scenario
 from stratuslab_plugins.sandbox import site
+from stratuslab_plugins.sandbox import workdir as sandbox_dir
 
 
 class SandboxNovaCase(nova.NovaTestCase):
@@ -31,6 +30,7 @@ class SandboxNovaCase(nova.NovaTestCase):
     available_filters = (site.FILTERS_IMPORT,)
     enabled_filters = site.NOVA_DEFAULT_FILTERS + site.GRID_FILTERS
     weight_classes = (site.NOVA_WEIGHERS_IMPORT, site.WEIGHERS_IMPORT)
+    stamp_notifications = True
     workdir = None
     out = None
     keep = True
@@ -50,24 +50,6 @@ class SandboxNovaCase(nova.NovaTestCase):
                                  keep=self.keep).run()
 
 
-#: What the services leave in the work directory; removed unless --keep.
-#: The outgoing queue, the report and the signed image list always stay.
-SERVICE_DATA = ('registry', 'glance', 'ca', 'ledger.sqlite*')
-
-
-def remove_service_data(workdir):
-    """Remove the services' data from ``workdir``; return what was removed."""
-    removed = []
-    for pattern in SERVICE_DATA:
-        for path in sorted(glob.glob(os.path.join(workdir, pattern))):
-            if os.path.isdir(path):
-                shutil.rmtree(path, ignore_errors=True)
-            else:
-                os.unlink(path)
-            removed.append(os.path.basename(path))
-    return removed
-
-
 def make_case(workdir, out, keep):
     class _Case(SandboxNovaCase):
         def test_scenario(self):
@@ -79,6 +61,10 @@ def make_case(workdir, out, keep):
 
 def run(workdir, keep, out):
     """Run the scenario once; return the process exit status."""
+    removed = sandbox_dir.start_clean(workdir)
+    if removed:
+        out.write('Starting clean: removed what an earlier run left in %s '
+                  '(%s)\n' % (workdir, ', '.join(removed)))
     case = make_case(workdir, out, keep)
     # Nova's thread pools log their shutdown after the harness has taken
     # its logging capture down: noise on the sandbox's console.
@@ -86,7 +72,7 @@ def run(workdir, keep, out):
     result = testtools.TestResult()
     case.run(result)
     if not keep:
-        remove_service_data(workdir)
+        sandbox_dir.remove_service_data(workdir)
     problems = result.errors + result.failures
     for _test, details in problems:
         out.write(details if isinstance(details, str)

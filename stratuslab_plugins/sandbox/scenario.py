@@ -21,9 +21,12 @@ from oslo_config import cfg
 
 from stratuslab_plugins.accounting import apel_reader
 from stratuslab_plugins.accounting.ledger import state as state_ledger
+from stratuslab_plugins.accounting.ledger import usage as usage_ledger
 from stratuslab_plugins.accounting import loading
 from stratuslab_plugins.accounting import manager as accounting_manager
 from stratuslab_plugins.accounting import records as accounting_records
+from stratuslab_plugins.accounting.usage import listener as usage_listener
+from stratuslab_plugins.accounting.usage import measured as usage_measured
 from stratuslab_plugins.appliance import image_list
 from stratuslab_plugins.appliance import model
 from stratuslab_plugins.appliance import registry as registry_client
@@ -293,15 +296,36 @@ class Scenario(object):
                 'X-Auth-Project-Id': self.case.api.project_id,
                 'X-Roles': 'admin,reader,member'})
 
+    def listen_to_nova(self, ledger_url):
+        """Store Nova's versioned notifications in the usage ledger.
+
+        What ``stratuslab-accounting-listener`` does from the message bus,
+        done here from the harness's notifier: the ledger measures wall
+        and suspend time to the second, which the Nova API cannot give.
+        """
+        ledger = usage_ledger.UsageLedger.from_url(ledger_url)
+        self.case.addCleanup(ledger.engine.dispose)
+        endpoint = usage_listener.InstanceEventEndpoint(ledger)
+        rule = endpoint.filter_rule
+        messages = [n for n in self.case.notifier.versioned_notifications
+                    if rule.match({}, n['publisher_id'], n['event_type'],
+                                  n.get('metadata', {}), n['payload'])]
+        endpoint.info(messages)
+        self.say('    %d Nova notifications into the usage ledger (what '
+                 'the listener does from the message bus)' % len(messages))
+        return usage_measured.LedgerUsage(ledger)
+
     def extract_accounting(self):
         """Extract usage from Nova and write APEL messages for SSM."""
         conf = self.accounting_conf()
         vos = vo_map.VOMap({project: vo
                             for vo, project in site.PROJECTS.items()})
+        measured = self.listen_to_nova(conf.accounting.ledger_connection)
         # The sandbox has no Keystone: users and VOs are plain data.
         context = accounting_records.RecordContext(
             site_name=site.SITE_NAME, vo_for_project=vos.vo_for_project,
-            user_name_for=site.USER_NAMES.get)
+            user_name_for=site.USER_NAMES.get,
+            refine_usages=measured.refine, unseen_usages=measured.unseen)
         kinds = accounting_manager.enabled_kinds(conf)
         messengers = [plugin(conf, kinds) for plugin in
                       loading.messenger_classes(['ssm']).values()]
@@ -335,19 +359,29 @@ class Scenario(object):
 
     def show_usage(self):
         """Print usage by VO, as the EGI portal would add it up."""
-        totals = collections.defaultdict(lambda: [0, 0, 0])
+        totals = collections.defaultdict(
+            lambda: {'records': 0, 'wall_seconds': 0, 'suspend_seconds': 0,
+                     'cpu_seconds': None})
         for record in self.report['records']:
             vo = record.get('FQAN', 'unknown').strip('/').split('/')[0]
-            totals[vo][0] += 1
-            totals[vo][1] += int(record.get('WallDuration') or 0)
-            totals[vo][2] += int(record.get('CpuDuration') or 0)
-        self.report['usage_by_vo'] = {
-            vo: {'records': n, 'wall_seconds': wall, 'cpu_seconds': cpu}
-            for vo, (n, wall, cpu) in sorted(totals.items())}
-        self.say('    %-10s %8s %14s %14s' % ('VO', 'records', 'wall (s)',
-                                              'cpu (s)'))
-        for vo, (n, wall, cpu) in sorted(totals.items()):
-            self.say('    %-10s %8d %14d %14d' % (vo, n, wall, cpu))
+            total = totals[vo]
+            total['records'] += 1
+            total['wall_seconds'] += int(record.get('WallDuration') or 0)
+            total['suspend_seconds'] += int(
+                record.get('SuspendDuration') or 0)
+            # CPU time is known only where it was measured: a VO whose
+            # records all omit it shows "-", not 0.
+            if record.get('CpuDuration') not in (None, ''):
+                total['cpu_seconds'] = (total['cpu_seconds'] or 0) + int(
+                    record['CpuDuration'])
+        self.report['usage_by_vo'] = dict(sorted(totals.items()))
+        self.say('    %-10s %8s %10s %13s %10s' % (
+            'VO', 'records', 'wall (s)', 'suspended (s)', 'cpu (s)'))
+        for vo, total in sorted(totals.items()):
+            cpu = total['cpu_seconds']
+            self.say('    %-10s %8d %10d %13d %10s' % (
+                vo, total['records'], total['wall_seconds'],
+                total['suspend_seconds'], '-' if cpu is None else cpu))
 
     # -- the report --------------------------------------------------------
 
@@ -357,6 +391,9 @@ class Scenario(object):
             p['host'] for p in self.report['placements'])
         self.report['servers_by_host'] = dict(sorted(by_host.items()))
         path = os.path.join(self.workdir, 'report.json')
-        with open(path, 'w') as f:
+        # Written whole or not at all: a run that stops here leaves no
+        # report that could pass for a finished one.
+        with open(path + '.tmp', 'w') as f:
             json.dump(self.report, f, indent=2, sort_keys=True)
+        os.replace(path + '.tmp', path)
         self.say('    %s' % path)
