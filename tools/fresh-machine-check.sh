@@ -148,6 +148,8 @@ copy_host_settings() {
     cat /etc/pip.conf /etc/xdg/pip/*.conf /root/.config/pip/*.conf 2>/dev/null \
         | grep -oE '(file://)?/[^ ]+' | sed 's|^file://||' | sort -u \
         | while read -r dir; do
+            # A file:// index's pages link to ../files beside it.
+            [ "$(basename "$dir")" = simple ] && dir=$(dirname "$dir")
             [ -d "$dir" ] || continue
             mkdir -p "$root$dir"
             mount --bind -o ro "$dir" "$root$dir"

@@ -6,6 +6,15 @@ else imports it, as Nova's own functional package does. Nova 34 reads
 harness runs the way Nova's own gate runs it.
 """
 
+import os
+
 from nova import monkey_patch
 
 monkey_patch.patch()
+
+
+def load_tests(loader, standard_tests, pattern):
+    # Each test's logs and output are kept and shown only if it fails.
+    from tests import capture
+    return capture.load_package_tests(loader, standard_tests, pattern,
+                                      os.path.dirname(__file__))

@@ -19,3 +19,10 @@ if 'eventlet' not in sys.modules:
     from nova import monkey_patch
 
     monkey_patch.patch()
+
+
+def load_tests(loader, standard_tests, pattern):
+    # Each test's logs and output are kept and shown only if it fails.
+    from tests import capture
+    return capture.load_package_tests(loader, standard_tests, pattern,
+                                      os.path.dirname(__file__))

@@ -9,6 +9,7 @@ the group gone and no report written. A run in the same work directory
 after an interrupted one must then finish.
 """
 
+import json
 import os
 import re
 import signal
@@ -103,8 +104,15 @@ class InterruptTest(testtools.TestCase):
         process, output = self.run_until_step(step)
         self.assertEqual(128 + signal.SIGINT, self.interrupt(process, output))
         self.assertIn('interrupted', ''.join(output))
-        self.assertFalse(os.path.exists(
-            os.path.join(self.workdir, 'report.json')))
+        # No half-written report: none at all, or (Ctrl-C after the last
+        # step wrote it) a whole one.
+        report = os.path.join(self.workdir, 'report.json')
+        self.assertFalse(os.path.exists(report + '.tmp'))
+        if step < STEPS:
+            self.assertFalse(os.path.exists(report))
+        elif os.path.exists(report):
+            with open(report) as f:
+                self.assertIn('records', json.load(f))
 
     for _step in range(1, STEPS + 1):
         locals()['test_ctrl_c_at_step_%d' % _step] = (
