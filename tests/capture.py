@@ -43,8 +43,10 @@ class CaptureOutput(fixtures.Fixture):
     def _setUp(self):
         self.logger = self.useFixture(fixtures.FakeLogger(
             level=logging.DEBUG, format=LOG_FORMAT))
-        self.stdout = self.useFixture(fixtures.StringStream('stdout'))
-        self.stderr = self.useFixture(fixtures.StringStream('stderr'))
+        # Not "stdout"/"stderr": stestr prints details of those names for
+        # passing tests too.
+        self.stdout = self.useFixture(fixtures.StringStream('test-stdout'))
+        self.stderr = self.useFixture(fixtures.StringStream('test-stderr'))
         self.useFixture(fixtures.MonkeyPatch('sys.stdout',
                                              self.stdout.stream))
         self.useFixture(fixtures.MonkeyPatch('sys.stderr',
@@ -58,6 +60,12 @@ class CaptureOutput(fixtures.Fixture):
         for handler in list(root.handlers):
             if handler not in before:
                 root.removeHandler(handler)
+
+    def written(self, name='stdout'):
+        """What the test wrote to ``sys.stdout`` (or ``stderr``) so far."""
+        stream = getattr(self, name)
+        stream.stream.flush()
+        return stream.getDetails()['test-' + name].as_text()
 
     def text(self):
         """Everything collected, for a test that shows it itself."""

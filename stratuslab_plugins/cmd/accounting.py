@@ -87,7 +87,7 @@ command_opt = cfg.SubCommandOpt('command', title='Commands',
 
 def load_config(argv):
     return cmd.load_config(argv, PROG, (grid_conf, accounting_conf),
-                           [command_opt])
+                           [command_opt], doc=__doc__)
 
 
 def _window(conf):
@@ -124,10 +124,16 @@ def do_extract(conf, out):
 def do_status(conf, out):
     ledger = state_mod.StateLedger.from_url(
         conf.accounting.ledger_connection)
-    for extractor, region, site, end in ledger.windows():
+    windows, runs = list(ledger.windows()), list(ledger.last_runs())
+    if not windows and not runs:
+        out.write('nothing recorded yet in %s: no extraction window and '
+                  'no run. "%s publish" records the first.\n'
+                  % (conf.accounting.ledger_connection, PROG))
+        return
+    for extractor, region, site, end in windows:
         out.write('window %s region=%s site=%s ends %s\n'
                   % (extractor, region or '-', site, end.isoformat()))
-    for run in ledger.last_runs():
+    for run in runs:
         out.write(json.dumps({k: v.isoformat() if hasattr(v, 'isoformat')
                               else v for k, v in run.items()},
                              sort_keys=True) + '\n')

@@ -18,6 +18,13 @@ from wsgiref import simple_server
 from oslo_log import log as logging
 
 from stratuslab_plugins.accounting.api import wsgi
+from stratuslab_plugins import cmd
+from stratuslab_plugins.cmd import help as cmd_help
+from stratuslab_plugins.conf import accounting as accounting_conf
+from stratuslab_plugins.conf import api as api_conf
+from stratuslab_plugins.conf import grid as grid_conf
+
+PROG = 'stratuslab-accounting-api'
 
 LOG = logging.getLogger(__name__)
 
@@ -42,7 +49,11 @@ def make_server(conf, application):
 
 
 def main(argv=None):
-    conf = wsgi.load_config(sys.argv[1:] if argv is None else argv)
+    argv = sys.argv[1:] if argv is None else argv
+    if cmd_help.wants_help(argv):
+        cmd_help.print_help(PROG, cmd.PROJECT, __doc__,
+                            (grid_conf, accounting_conf, api_conf), ())
+    conf = wsgi.load_config(argv)
     try:
         server = make_server(conf, wsgi.application_for(conf))
     except OSError as exc:

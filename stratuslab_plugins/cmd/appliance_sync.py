@@ -49,7 +49,7 @@ cli_opts = [
 
 def load_config(argv):
     return cmd.load_config(argv, PROG, (grid_conf, appliance_conf, sync_conf),
-                           cli_opts)
+                           cli_opts, doc=__doc__)
 
 
 def connect(conf):

@@ -24,7 +24,7 @@ LOG = logging.getLogger(__name__)
 
 def main(argv=None):
     conf = listener_cmd.load_config(
-        sys.argv[1:] if argv is None else argv, PROG)
+        sys.argv[1:] if argv is None else argv, PROG, doc=__doc__)
     stop_event = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *args: stop_event.set())

@@ -24,9 +24,10 @@ PROG = 'stratuslab-accounting-listener'
 LOG = logging.getLogger(__name__)
 
 
-def load_config(argv, prog):
+def load_config(argv, prog, doc=__doc__):
     """Return a ConfigOpts with the usage and accounting options parsed."""
-    return cmd.load_config(argv, prog, (usage_conf, accounting_conf))
+    return cmd.load_config(argv, prog, (usage_conf, accounting_conf),
+                           doc=doc)
 
 
 def ledger_url(conf):

@@ -16,6 +16,7 @@ does that for you.
 
 import argparse
 import importlib.util
+import inspect
 import os
 import shutil
 import signal
@@ -150,23 +151,27 @@ def interrupt_handler(workdir, keep, err=sys.stderr, exit=os._exit):
 def quiet_third_party_warnings():
     """Silence start-up notices that are not the sandbox user's to act on.
 
-    Importing eventlet warns that it is deprecated and Nova logs that its
-    eventlet mode is deprecated: both are about Nova's harness, which the
-    sandbox uses as it is, and nothing a site admin can change.
+    Nova logs that its eventlet mode is deprecated (and importing eventlet
+    warns the same, see :mod:`stratuslab_plugins.cmd`): both are about
+    Nova's harness, which the sandbox uses as it is, and nothing a site
+    admin can change.
     """
     import logging
-    import warnings
 
-    # eventlet's warning is attributed to the module importing it (Nova's
-    # monkey_patch): match its text.
-    warnings.filterwarnings('ignore', message=r'\s*Eventlet is deprecated')
     logging.getLogger('nova.monkey_patch').setLevel(logging.ERROR)
 
 
+class _DocFirstParser(argparse.ArgumentParser):
+    """``--help`` says what the sandbox does before its usage line."""
+
+    def format_help(self):
+        return (inspect.cleandoc(__doc__) + '\n\nIt reads no configuration '
+                'file: every setting is embedded.\n\n'
+                + super().format_help())
+
+
 def parse_args(argv):
-    parser = argparse.ArgumentParser(
-        prog='stratuslab-sandbox',
-        description='Run the whole stratuslab plugin set on one machine.')
+    parser = _DocFirstParser(prog='stratuslab-sandbox')
     parser.add_argument(
         '--workdir', metavar='DIR',
         help='where the sandbox writes its services\' data, the outgoing '

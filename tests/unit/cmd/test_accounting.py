@@ -122,4 +122,4 @@ class TestAccountingCommand(testtools.TestCase):
         code, _ = self.run_command('publish')
         self.assertEqual(1, code)
         code, out = self.run_command('status')
-        self.assertEqual('', out)
+        self.assertIn('nothing recorded yet', out)

@@ -48,3 +48,41 @@ class TestPreflight(base.BaseTestCase):
         self.addCleanup(child.kill)
         sandbox.stop_child_processes(timeout=5)
         self.assertIsNotNone(child.wait(timeout=5))
+
+
+class TestHelp(base.BaseTestCase):
+    """Each console script's --help starts with what it does."""
+
+    def help_of(self, main, *argv):
+        from tests import capture
+        output = self.useFixture(capture.CaptureOutput())
+        exit_ = self.assertRaises(SystemExit, main, list(argv) + ['--help'])
+        self.assertIn(exit_.code, (0, None))
+        return output.written('stdout')
+
+    def test_programs_say_what_they_do_and_read_before_options(self):
+        from stratuslab_plugins.cmd import accounting
+        from stratuslab_plugins.cmd import accounting_api
+        from stratuslab_plugins.cmd import appliance_sync
+        from stratuslab_plugins.cmd import listener
+        for module, section in ((accounting, '[accounting]'),
+                                (accounting_api, '[accounting_api]'),
+                                (appliance_sync, '[sync]'),
+                                (listener, '[accounting_usage]')):
+            text = self.help_of(module.main)
+            first_line = module.__doc__.strip().splitlines()[0]
+            self.assertTrue(text.startswith(first_line), text[:200])
+            self.assertIn(section, text)
+            # Our options come first; oslo.log's are named after them.
+            self.assertLess(text.index('usage:'), text.index('--debug'))
+            self.assertNotIn('--log-dir LOG_DIR', text)
+
+    def test_sandbox_says_what_it_does_first(self):
+        text = self.help_of(sandbox.main)
+        self.assertTrue(text.startswith('``stratuslab-sandbox``'))
+        self.assertIn('reads no configuration file', text)
+
+    def test_subcommand_help_is_left_to_oslo_config(self):
+        from stratuslab_plugins.cmd import accounting
+        text = self.help_of(accounting.main, 'publish')
+        self.assertIn('--dry-run', text)

@@ -61,3 +61,57 @@ class TestListOpts(base.BaseTestCase):
             text = sample.read()
         self.assertIn('[grid]', text)
         self.assertIn('#vo_project_property = egi.VO', text)
+
+
+#: What oslo-config-generator itself writes (not our help text).
+GENERATOR_TEXT = ('its actual default value may vary from the one documented',)
+
+
+def lone_word_lines(sample):
+    """Return the sample's comment lines holding one word inside a paragraph.
+
+    A paragraph's last line holding one word is what per-line wrapping
+    of help written wrapped in the source gives.
+    """
+    found = []
+    previous = ''
+    for line in sample.splitlines():
+        words = line[1:].split()
+        if (line.startswith('# ') and len(words) == 1
+                and previous.startswith('# ') and previous[2:3] != ' '
+                and not any(text in previous for text in GENERATOR_TEXT)):
+            found.append('%s / %s' % (previous, line))
+        previous = line
+    return found
+
+
+class TestSampleLayout(base.BaseTestCase):
+
+    def sample(self):
+        output = self.useFixture(fixtures.TempDir()).join('sample.conf')
+        gen_conf = cfg.ConfigOpts()
+        generator.register_cli_opts(gen_conf)
+        gen_conf(['--namespace', 'stratuslab_plugins',
+                  '--output-file', output])
+        generator.generate(gen_conf)
+        with open(output) as sample:
+            return sample.read()
+
+    def test_no_line_of_the_sample_holds_a_lone_word(self):
+        self.assertEqual([], lone_word_lines(self.sample()))
+
+    def test_the_check_sees_a_lone_word(self):
+        self.assertEqual(
+            ['# Topic of the notifications, watched for a / # warning.'],
+            lone_word_lines('# Topic of the notifications, watched for a\n'
+                            '# warning.\n#\n'))
+
+    def test_reflow_keeps_list_items_and_literal_lines(self):
+        help_text = ('Summary line.\n\nA paragraph written\nwrapped in '
+                     'the source.\n\nPossible values:\n\n* one\n* two\n\n'
+                     'Example::\n\n    kept = as written\n')
+        self.assertEqual(
+            'Summary line.\n\nA paragraph written wrapped in the source.\n\n'
+            'Possible values:\n\n* one\n* two\n\nExample::\n\n'
+            '    kept = as written',
+            conf.reflow_help(help_text))
