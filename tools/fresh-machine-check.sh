@@ -209,5 +209,12 @@ mapfile -t commands <<<"$quick"
 for command in "${commands[@]:1}"; do
     timed "$command" in_root bash -c "cd $project && $command"
 done
+# What the commands wrote must be ignored by git (.tox, .stestr, .venv...).
+left=$(in_root git -C "$project" status --porcelain)
+if [ -n "$left" ]; then
+    echo "the Quick start left files git does not ignore:"
+    echo "$left"
+    exit 1
+fi
 echo
 echo "fresh-machine check passed: the Quick start ran as written"
