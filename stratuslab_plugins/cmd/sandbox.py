@@ -102,10 +102,10 @@ def stop_child_processes(timeout=10):
 
     children = psutil.Process().children(recursive=True)
     sleep = _os_sleep()
-    for signal_children in ('terminate', 'kill'):
+    for action in ('terminate', 'kill'):
         for child in children:
             try:
-                getattr(child, signal_children)()
+                getattr(child, action)()
             except psutil.NoSuchProcess:
                 pass
         deadline = time.monotonic() + timeout
@@ -116,7 +116,7 @@ def stop_child_processes(timeout=10):
             sleep(0.1)
 
 
-def interrupt_handler(workdir, keep, err=sys.stderr, exit=os._exit):
+def interrupt_handler(workdir, keep, err=sys.stderr, end=os._exit):
     """Return a signal handler that stops the sandbox within seconds.
 
     Nova's harness runs on eventlet, where a signal handler runs in
@@ -144,7 +144,7 @@ def interrupt_handler(workdir, keep, err=sys.stderr, exit=os._exit):
         err.write('stratuslab-sandbox: stopped; the run is incomplete '
                   '(no report was written)\n')
         err.flush()
-        exit(128 + signum)
+        end(128 + signum)
     return handle
 
 

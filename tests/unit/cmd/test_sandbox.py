@@ -50,6 +50,38 @@ class TestPreflight(base.BaseTestCase):
         self.assertIsNotNone(child.wait(timeout=5))
 
 
+class TestInterruptHandler(base.BaseTestCase):
+
+    def test_stops_children_removes_service_data_and_exits_130(self):
+        import io
+        import os
+        import signal
+        import subprocess
+
+        import fixtures
+
+        workdir = self.useFixture(fixtures.TempDir()).path
+        os.makedirs(os.path.join(workdir, 'registry'))
+        open(os.path.join(workdir, 'report.json'), 'w').close()
+        child = subprocess.Popen(['sleep', '60'])
+        self.addCleanup(child.kill)
+        self.addCleanup(signal.signal, signal.SIGINT,
+                        signal.default_int_handler)
+        self.addCleanup(signal.signal, signal.SIGTERM, signal.SIG_DFL)
+        err, ended = io.StringIO(), []
+
+        handler = sandbox.interrupt_handler(workdir, keep=False, err=err,
+                                            end=ended.append)
+        handler(signal.SIGINT, None)
+
+        self.assertEqual([130], ended)
+        self.assertIsNotNone(child.poll())
+        self.assertEqual(['report.json'], os.listdir(workdir))
+        self.assertIn('interrupted (SIGINT)', err.getvalue())
+        # A second Ctrl-C (tox sends its own) does not interrupt the stop.
+        self.assertEqual(signal.SIG_IGN, signal.getsignal(signal.SIGINT))
+
+
 class TestHelp(base.BaseTestCase):
     """Each console script's --help starts with what it does."""
 
