@@ -9,5 +9,8 @@ concurrency choice (see their __init__.py) a helper must not impose.
 from stratuslab_plugins.sandbox.pki import Identity  # noqa: F401
 from stratuslab_plugins.sandbox.pki import issue  # noqa: F401
 from stratuslab_plugins.sandbox.pki import make_ca  # noqa: F401
+from stratuslab_plugins.sandbox.pki import make_crl  # noqa: F401
 from stratuslab_plugins.sandbox.pki import one_line  # noqa: F401
+from stratuslab_plugins.sandbox.pki import subject_hash  # noqa: F401
 from stratuslab_plugins.sandbox.pki import write_ca_dir  # noqa: F401
+from stratuslab_plugins.sandbox.pki import write_crl  # noqa: F401

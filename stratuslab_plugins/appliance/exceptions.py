@@ -45,5 +45,15 @@ class SignatureError(ApplianceError):
     """An image list's S/MIME signature is missing, invalid or untrusted."""
 
 
+class RevocationError(SignatureError):
+    """The signer's chain is revoked, or the CRLs that would tell are not.
+
+    Raised when a certificate of the chain is on its CA's CRL, and when
+    a CRL is missing, expired, not yet valid or not signed by its CA
+    (each as the trust policy's ``require_crls`` and
+    ``accept_expired_crls`` decide).
+    """
+
+
 class NotTrusted(ApplianceError):
     """The site's trust policy rejects an image list or an appliance."""

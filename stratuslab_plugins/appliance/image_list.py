@@ -168,7 +168,7 @@ def is_signed(document):
 
 
 def read(document, ca_path=None, require_signature=True, check_expiry=True,
-         at=None, source='image list'):
+         at=None, source='image list', crls=None):
     """Read an image list, verifying what a subscriber must verify.
 
     :param document: the list as fetched (S/MIME bytes, or JSON when
@@ -178,6 +178,8 @@ def read(document, ca_path=None, require_signature=True, check_expiry=True,
     :param check_expiry: refuse an expired list or entry.
     :param at: the time to check expiry at (now by default).
     :param source: what the document is (path, URL), for messages.
+    :param crls: the :class:`revocation.CrlPolicy` of the signer's chain
+        (by default every CA of the chain needs a current CRL).
     :raises SignatureError, NotTrusted, InvalidInput: naming ``source``.
     """
     if len(document) > MAX_DOCUMENT_BYTES:
@@ -190,7 +192,8 @@ def read(document, ca_path=None, require_signature=True, check_expiry=True,
             raise exceptions.InvalidInput(
                 'A CA directory is needed to verify %s; give --ca-path.'
                 % source)
-        content, signer = signature.verify(document, ca_path, source)
+        content, signer = signature.verify(document, ca_path, source,
+                                           crls=crls)
     elif require_signature:
         raise exceptions.SignatureError(
             '%s is not signed, and the policy requires signed lists; ask '

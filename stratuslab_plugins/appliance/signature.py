@@ -10,6 +10,13 @@ directory of hashed CA certificates (``/etc/grid-security/certificates``):
 The signer's names are read back with ``openssl x509 -nameopt compat`` so
 that they have the ``/C=../O=../CN=..`` form grid DNs are written in.
 
+Once OpenSSL has verified the signature and the chain, every certificate
+of the signer's chain is checked against the CRLs of the CA directory
+(:mod:`.revocation`, with the site's :class:`revocation.CrlPolicy`): the
+chain is rebuilt from the signer up, each issuer found as OpenSSL finds
+it (``<issuer hash>.N`` in the directory, else among the certificates
+the signature carries) and proven by its signature on the certificate.
+
 Example::
 
     document = sign(json_bytes, cert_pem, key_pem)
@@ -19,18 +26,26 @@ Example::
 
 import collections
 import os
+import re
 import subprocess
 import tempfile
 
+from cryptography import exceptions as crypto_exceptions
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.serialization import pkcs7
 from cryptography import x509
 
 from stratuslab_plugins.appliance import exceptions
+from stratuslab_plugins.appliance import revocation
 
 OPENSSL = 'openssl'
 TIMEOUT = 60
+# Certificates between a signer and its trust anchor, anchor included;
+# IGTF chains have two or three.
+MAX_CHAIN = 10
+MAX_CERTIFICATE_BYTES = 1024 * 1024
+_HASH_RE = re.compile(r'^[0-9a-f]{8}$')
 
 Signer = collections.namedtuple('Signer', 'dn ca email')
 
@@ -94,25 +109,107 @@ def sign(data, cert_pem, key_pem, chain_pem=b''):
             % error) from None
 
 
-def certificate_names(cert_pem):
-    """Return the :class:`Signer` (DN, CA DN, e-mail) of a certificate."""
-    result = _openssl(['x509', '-noout', '-subject', '-issuer', '-email',
-                       '-nameopt', 'compat'], 'read a certificate',
-                      input=cert_pem)
+def _x509_fields(cert_pem):
+    """Return ``(Signer, issuer hash)`` of a PEM certificate."""
+    result = _openssl(['x509', '-noout', '-issuer_hash', '-subject',
+                       '-issuer', '-email', '-nameopt', 'compat'],
+                      'read a certificate', input=cert_pem)
     if result.returncode:
         raise exceptions.InvalidInput(
             'Certificate is not readable: %s'
             % result.stderr.decode(errors='replace').strip()[:300])
+    lines = result.stdout.decode(errors='replace').splitlines()
+    issuer_hash = lines[0].strip() if lines else ''
     fields = {}
     emails = []
-    for line in result.stdout.decode().splitlines():
+    for line in lines[1:]:
         key, sep, value = line.partition('=')
-        if sep and key in ('subject', 'issuer'):
+        if sep and key in ('subject', 'issuer') and key not in fields:
             fields[key] = value.strip()
         elif line.strip():
             emails.append(line.strip())
+    if not _HASH_RE.match(issuer_hash) or len(fields) != 2:
+        raise exceptions.InvalidInput(
+            'Certificate is not readable: openssl x509 printed %r.'
+            % result.stdout[:300])
     return Signer(fields['subject'], fields['issuer'],
-                  emails[0] if emails else None)
+                  emails[0] if emails else None), issuer_hash
+
+
+def certificate_names(cert_pem):
+    """Return the :class:`Signer` (DN, CA DN, e-mail) of a certificate."""
+    return _x509_fields(cert_pem)[0]
+
+
+def _issued_by(certificate, candidate):
+    if candidate.subject != certificate.issuer:
+        return False
+    try:
+        certificate.verify_directly_issued_by(candidate)
+    except (ValueError, TypeError, crypto_exceptions.InvalidSignature,
+            crypto_exceptions.UnsupportedAlgorithm):
+        return False
+    return True
+
+
+def _directory_candidates(ca_path, issuer_hash):
+    """Certificates stored as ``<issuer_hash>.N``, OpenSSL's lookup."""
+    for index in range(MAX_CHAIN):
+        path = os.path.join(ca_path, '%s.%d' % (issuer_hash, index))
+        try:
+            with open(path, 'rb') as f:
+                data = f.read(MAX_CERTIFICATE_BYTES)
+        except OSError:
+            return
+        try:
+            yield x509.load_pem_x509_certificate(data)
+        except ValueError:
+            continue
+
+
+def _carried_certificates(document, source):
+    """The certificates the S/MIME signature carries (intermediates)."""
+    result = _openssl(['smime', '-pk7out'], 'read %s' % source,
+                      input=document)
+    try:
+        return pkcs7.load_pem_pkcs7_certificates(result.stdout)
+    except ValueError:
+        return []
+
+
+def _signer_chain(signer_pem, issuer_hash, ca_path, document, source):
+    """Rebuild the signer's verified chain as :class:`revocation.Link`s.
+
+    :param issuer_hash: OpenSSL's hash of the signer's issuer.
+    """
+    certificate = x509.load_pem_x509_certificate(signer_pem)
+    carried = None
+    links = []
+    while len(links) < MAX_CHAIN:
+        issuer = next((c for c in _directory_candidates(ca_path,
+                                                        issuer_hash)
+                       if _issued_by(certificate, c)), None)
+        if issuer is None:
+            if carried is None:
+                carried = _carried_certificates(document, source)
+            issuer = next((c for c in carried
+                           if _issued_by(certificate, c)), None)
+        if issuer is None:
+            raise exceptions.SignatureError(
+                'Signature of %s: the issuer of %s is neither in %s nor in '
+                'the signature, although openssl verified the chain.'
+                % (source, revocation.describe(certificate.issuer),
+                   ca_path))
+        links.append(revocation.Link(certificate, issuer, issuer_hash))
+        if issuer == certificate:
+            return links
+        certificate = issuer
+        if certificate.issuer != certificate.subject:
+            issuer_hash = _x509_fields(certificate.public_bytes(
+                serialization.Encoding.PEM))[1]
+    raise exceptions.SignatureError(
+        'Signature of %s: the signer\'s chain is longer than %d '
+        'certificates.' % (source, MAX_CHAIN))
 
 
 def _reason(stderr, ca_path):
@@ -124,13 +221,19 @@ def _reason(stderr, ca_path):
     return 'openssl says: %s' % (' / '.join(lines[-3:])[:400] or 'nothing')
 
 
-def verify(document, ca_path, source='image list'):
+def verify(document, ca_path, source='image list', crls=None):
     """Verify an S/MIME document; return ``(content, Signer)``.
 
     :param document: the multipart/signed bytes.
-    :param ca_path: directory of hashed CA certificates (``openssl rehash``).
+    :param ca_path: directory of hashed CA certificates (``openssl
+        rehash``) and their CRLs (``<hash>.r0``, as fetch-crl writes).
     :param source: what the document is, for messages (a path, a URL).
-    :raises SignatureError: naming ``source`` and what to do.
+    :param crls: the site's :class:`revocation.CrlPolicy`; by default
+        every CA of the chain must have a current CRL, as with
+        ``openssl smime -verify -crl_check_all``.
+    :raises SignatureError: naming ``source`` and what to do
+        (``RevocationError`` when the chain is revoked or its CRLs are
+        missing or stale).
     """
     if not os.path.isdir(ca_path):
         raise exceptions.InvalidInput(
@@ -147,5 +250,9 @@ def verify(document, ca_path, source='image list'):
                 'Signature of %s is not valid: %s.'
                 % (source, _reason(result.stderr, ca_path)))
         with open(signer_file, 'rb') as f:
-            signer = certificate_names(f.read())
+            signer_pem = f.read()
+    signer, issuer_hash = _x509_fields(signer_pem)
+    revocation.check_chain(
+        _signer_chain(signer_pem, issuer_hash, ca_path, document, source),
+        ca_path, crls or revocation.CrlPolicy(), source=source)
     return result.stdout, signer

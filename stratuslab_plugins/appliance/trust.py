@@ -6,6 +6,8 @@ A site writes its policy in a YAML file (sample:
     require_signature: true      # refuse unsigned image lists
     enforce_expiry: true         # refuse expired lists and appliances
     allow_deprecated: false      # refuse appliances their endorser retired
+    require_crls: true           # refuse a signer whose CA has no CRL
+    accept_expired_crls: false   # refuse a signer whose CA's CRL expired
     endorsers:
       allow: ["/DC=org/DC=example/CN=Jane Doe", jane@example.org]
       deny: [mallory@example.org]
@@ -19,8 +21,11 @@ A site writes its policy in a YAML file (sample:
 Empty or absent ``allow`` lists allow everything; ``deny`` always wins.
 Endorsers are matched by certificate DN, or by e-mail address: the one in
 the signer's certificate when the list is signed, ``hv:email`` only for
-unsigned lists a policy chose to accept. Every check returns a
-:class:`Verdict` whose ``reason`` tells a person what to change.
+unsigned lists a policy chose to accept. Every certificate of the
+signer's chain is checked against the CRLs of the CA directory
+(:mod:`.revocation`); the two CRL settings say what to do when a CRL is
+missing or expired. Every check returns a :class:`Verdict` whose
+``reason`` tells a person what to change.
 
 Example::
 
@@ -36,6 +41,7 @@ import yaml
 from stratuslab_plugins.appliance import exceptions
 from stratuslab_plugins.appliance import image_list as image_list_mod
 from stratuslab_plugins.appliance import model
+from stratuslab_plugins.appliance import revocation
 
 
 @dataclasses.dataclass(frozen=True)
@@ -55,7 +61,8 @@ _SECTIONS = {
 }
 _PAST = {'allow': 'allowed', 'deny': 'denied'}
 _FLAGS = {'require_signature': True, 'enforce_expiry': True,
-          'allow_deprecated': False}
+          'allow_deprecated': False, 'require_crls': True,
+          'accept_expired_crls': False}
 
 
 def _strings(value, where):
@@ -80,6 +87,15 @@ class TrustPolicy:
     require_signature: bool = True
     enforce_expiry: bool = True
     allow_deprecated: bool = False
+    require_crls: bool = True
+    accept_expired_crls: bool = False
+
+    @property
+    def crls(self):
+        """The :class:`revocation.CrlPolicy` of this policy."""
+        return revocation.CrlPolicy(
+            require_crls=self.require_crls,
+            accept_expired_crls=self.accept_expired_crls)
 
     @classmethod
     def from_dict(cls, data, source='trust policy'):
@@ -235,7 +251,7 @@ def evaluate(document, ca_path, policy, at=None, source='image list'):
     try:
         image_list = image_list_mod.read(
             document, ca_path, require_signature=policy.require_signature,
-            check_expiry=False, at=at, source=source)
+            check_expiry=False, at=at, source=source, crls=policy.crls)
     except exceptions.ApplianceError as error:
         return None, [Verdict(source, False, str(error))]
     return image_list, policy.check_list(image_list, at)

@@ -142,17 +142,21 @@ trust_opts = [
         'ca_path',
         default='/etc/grid-security/certificates',
         help="""
-Directory of trusted CA certificates that sign endorsers.
+Directory of trusted CA certificates that sign endorsers, and their CRLs.
 
 Hashed PEM files (``openssl rehash``), as the IGTF distribution installs
-them. Image-list signatures are verified with
-``openssl smime -verify -CApath`` against it.
+them, with each CA's CRL as ``<hash>.r0``, where fetch-crl writes it.
+Image-list signatures are verified with ``openssl smime -verify -CApath``
+against it, then every certificate of the signer's chain is checked
+against its CA's CRL. Run fetch-crl from cron: by default a CA without a
+CRL, or with an expired one, makes every list it vouches for untrusted.
 
 Possible values:
     * A directory path.
 
 Related options:
-    * ``trust_policy_file``
+    * ``trust_policy_file`` (its ``require_crls`` and
+      ``accept_expired_crls`` settings)
 """),
     cfg.StrOpt(
         'trust_policy_file',

@@ -7,7 +7,8 @@ fresh, kept in memory and written only where asked.
 Built with ``cryptography`` in memory (EC keys: fast), written to a
 directory on demand. ``write_ca_dir`` lays the CA out as IGTF sites do
 (``/etc/grid-security/certificates``): PEM files with their OpenSSL
-subject-hash links, made by ``openssl rehash``.
+subject-hash links, made by ``openssl rehash``, and each CA's CRL as
+``<hash>.r0``, where IGTF's fetch-crl writes it.
 """
 
 import datetime
@@ -75,11 +76,14 @@ def _now():
     return datetime.datetime.now(datetime.timezone.utc)
 
 
-def make_ca(common_name='StratusLab Test CA'):
+def make_ca(common_name='StratusLab Test CA', issuer=None):
+    """Return a CA: self-signed, or an intermediate signed by ``issuer``."""
     key = ec.generate_private_key(ec.SECP256R1())
     name = _name(common_name)
+    signer = issuer.key if issuer else key
     cert = (x509.CertificateBuilder()
-            .subject_name(name).issuer_name(name)
+            .subject_name(name)
+            .issuer_name(issuer.certificate.subject if issuer else name)
             .public_key(key.public_key())
             .serial_number(x509.random_serial_number())
             .not_valid_before(_now() - datetime.timedelta(days=1))
@@ -93,7 +97,9 @@ def make_ca(common_name='StratusLab Test CA'):
                 encipher_only=False, decipher_only=False), critical=True)
             .add_extension(x509.SubjectKeyIdentifier.from_public_key(
                 key.public_key()), critical=False)
-            .sign(key, hashes.SHA256()))
+            .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(
+                signer.public_key()), critical=False)
+            .sign(signer, hashes.SHA256()))
     return Identity(key, cert)
 
 
@@ -128,12 +134,59 @@ def issue(ca, common_name, email=None, dns_name=None, days=30):
     return Identity(key, builder.sign(ca.key, hashes.SHA256()))
 
 
-def write_ca_dir(directory, *cas):
-    """Write CA certificates into ``directory`` with their hash links."""
+def make_crl(ca, revoked=(), reason=None, age=datetime.timedelta(days=1),
+             lifetime=datetime.timedelta(days=7)):
+    """Return a CRL of ``ca`` revoking the ``revoked`` identities.
+
+    :param reason: a ``x509.ReasonFlags`` given for each, or None.
+    :param age: how long ago it was issued (thisUpdate).
+    :param lifetime: from thisUpdate to nextUpdate; a CRL whose age
+        exceeds it has expired.
+    """
+    issued = _now() - age
+    builder = (x509.CertificateRevocationListBuilder()
+               .issuer_name(ca.certificate.subject)
+               .last_update(issued).next_update(issued + lifetime))
+    for identity in revoked:
+        entry = (x509.RevokedCertificateBuilder()
+                 .serial_number(identity.certificate.serial_number)
+                 .revocation_date(issued))
+        if reason is not None:
+            entry = entry.add_extension(x509.CRLReason(reason),
+                                        critical=False)
+        builder = builder.add_revoked_certificate(entry.build())
+    return builder.sign(ca.key, hashes.SHA256())
+
+
+def subject_hash(identity):
+    """The OpenSSL subject hash naming ``identity``'s files in a CA dir."""
+    return subprocess.run(
+        ['openssl', 'x509', '-noout', '-subject_hash'],
+        input=identity.cert_pem(), check=True,
+        capture_output=True).stdout.decode().strip()
+
+
+def write_crl(directory, ca, crl, index=0):
+    """Write ``crl`` as ``<hash of ca>.r<index>``, as fetch-crl does."""
+    path = os.path.join(directory, '%s.r%d' % (subject_hash(ca), index))
+    with open(path, 'wb') as f:
+        f.write(crl.public_bytes(serialization.Encoding.PEM))
+    return path
+
+
+def write_ca_dir(directory, *cas, crls=True):
+    """Write CA certificates into ``directory`` with their hash links.
+
+    :param crls: also write a current CRL revoking nothing for each CA
+        (IGTF sites keep one per CA, refreshed by fetch-crl).
+    """
     os.makedirs(directory, exist_ok=True)
     for index, ca in enumerate(cas):
         with open(os.path.join(directory, 'ca%d.pem' % index), 'wb') as f:
             f.write(ca.cert_pem())
     subprocess.run(['openssl', 'rehash', directory], check=True,
                    capture_output=True)
+    if crls:
+        for ca in cas:
+            write_crl(directory, ca, make_crl(ca))
     return directory

@@ -11,6 +11,7 @@ import os
 import subprocess
 import sys
 
+from cryptography import x509
 import fixtures
 import testtools
 import yaml
@@ -28,11 +29,12 @@ class ApplianceCLITest(testtools.TestCase):
         super().setUp()
         self.registry = self.useFixture(registry_fixture.RegistryFixture())
         self.dir = self.useFixture(fixtures.TempDir()).path
-        ca = pki.make_ca()
-        self.ca_path = pki.write_ca_dir(os.path.join(self.dir, 'cas'), ca)
-        self.cert, self.key = pki.issue(
-            ca, 'Jane Endorser', email='jane@example.org').write(self.dir,
-                                                                 'jane')
+        self.ca = pki.make_ca()
+        self.ca_path = pki.write_ca_dir(os.path.join(self.dir, 'cas'),
+                                        self.ca)
+        self.jane = pki.issue(self.ca, 'Jane Endorser',
+                              email='jane@example.org')
+        self.cert, self.key = self.jane.write(self.dir, 'jane')
         self.rogue_cert, self.rogue_key = pki.issue(
             pki.make_ca('Rogue CA'), 'Mallory').write(self.dir, 'mallory')
         self.image = self.path('disk.qcow2')
@@ -119,6 +121,27 @@ class ApplianceCLITest(testtools.TestCase):
         result = self.openstack('verify', '--ca-path', self.ca_path,
                                 'site.list', expect=1)
         self.assertIn('altered', result.stderr)
+
+    def test_revoked_endorser(self):
+        # The CA revokes Jane after she endorsed: her list is refused,
+        # as openssl smime -verify -crl_check_all refuses it.
+        self.create()
+        self.openstack('endorse', REF, '--certificate', self.cert, '--key',
+                       self.key, '--output', 'site.list')
+        self.openstack('verify', '--ca-path', self.ca_path, 'site.list')
+        pki.write_crl(self.ca_path, self.ca, pki.make_crl(
+            self.ca, revoked=[self.jane],
+            reason=x509.ReasonFlags.key_compromise))
+        result = self.openstack('verify', '--ca-path', self.ca_path,
+                                'site.list', expect=1)
+        self.assertIn('revoked', result.stderr)
+        self.assertIn('keyCompromise', result.stderr)
+        openssl = subprocess.run(
+            ['openssl', 'smime', '-verify', '-crl_check_all', '-CApath',
+             self.ca_path, '-in', self.path('site.list')],
+            capture_output=True, text=True)
+        self.assertEqual(4, openssl.returncode)
+        self.assertIn('certificate revoked', openssl.stderr)
 
     def test_deprecate_save_delete_and_bad_input(self):
         self.create()
