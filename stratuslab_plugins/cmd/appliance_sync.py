@@ -9,7 +9,8 @@ atrope)::
 
 Reads ``[sync] subscriptions_file``, verifies every source, and applies
 to Glance what differs (see ``stratuslab_plugins.appliance.sync``). It
-prints one line per VO, then one per action.
+prints one line per VO (with its wall time and the sync's own CPU time
+per appliance), then one per action.
 
 Exit status: 0 when every VO synced, 1 when a source failed verification
 or an action failed (the others went ahead; the next run retries), 2 on

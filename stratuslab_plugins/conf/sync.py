@@ -60,12 +60,16 @@ Related options:
         min=1,
         max=64,
         help="""
-Number of images the sync creates or updates side by side.
+Number of Glance calls the sync has in flight at once.
 
 Every change is a few Glance API round trips; working on several images
 at once hides their latency when a list of hundreds of appliances is
-first synced. One image's changes always run in order. Raise it for a
-remote Glance, lower it to spare a small one.
+first synced. The image calls run first (one image's in order, images
+side by side), then the membership calls (each project's add and accept
+in order, every image and project side by side), both on this many
+threads. Glance's API workers share the calls: about twice their number
+keeps them busy. Raise it for a remote Glance, lower it to spare a small
+one.
 
 Possible values:
     * An integer from 1 to 64.

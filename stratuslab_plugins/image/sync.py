@@ -136,12 +136,14 @@ class GlanceCatalog(catalog.ImageCatalog):
         return record.get('os_hash_value')
 
     def update_image(self, image_id, changes, remove=()):
-        current = self.image(image_id)
-        patch = [{'op': 'replace' if key in current else 'add',
-                  'path': '/' + key, 'value': value}
+        # One call: in the v2.1 patch format, ``add`` on a property that
+        # exists replaces it (JSON Patch semantics), so the image need
+        # not be read first; ``remove`` names properties the listing the
+        # plan came from showed (gone since: 409, and the next run
+        # plans from a fresh listing).
+        patch = [{'op': 'add', 'path': '/' + key, 'value': value}
                  for key, value in sorted(changes.items())]
-        patch.extend({'op': 'remove', 'path': '/' + key}
-                     for key in remove if key in current)
+        patch.extend({'op': 'remove', 'path': '/' + key} for key in remove)
         if not patch:
             return
         self._call('patch', '/images/%s' % image_id, (200,),

@@ -82,7 +82,11 @@ class ImageCatalog(abc.ABC):
 
     @abc.abstractmethod
     def update_image(self, image_id, changes, remove=()):
-        """Set ``changes`` and remove the ``remove`` properties."""
+        """Set ``changes`` and remove the ``remove`` properties.
+
+        One write: ``remove`` names properties the image has (as listed
+        by :meth:`managed_images`), so the image is not read again.
+        """
 
     @abc.abstractmethod
     def deactivate(self, image_id):

@@ -8,16 +8,33 @@ Example::
 
 Per VO: the sources are read and verified first; if one fails, the VO's
 images are not touched and the report says why. Otherwise the plan's
-actions run, grouped by image: one image's actions run in order, and
-images run side by side (``workers`` threads), because each Glance call
-is a round trip and a list of hundreds of appliances would otherwise
-wait on latency. A failed action stops its image's group, is reported,
-and leaves the rest of the run going; the next run picks up where the
-catalogue was left (see :mod:`.plan`).
+actions run in two rounds on one pool of ``workers`` threads, because
+each Glance call is a round trip and a list of hundreds of appliances
+would otherwise wait on latency:
+
+1. the image calls, grouped by image: one image's calls run in order
+   (create, then its data; or update, deactivate...), images side by
+   side;
+2. the membership calls, grouped by image and project: each project's
+   add and accept run in order, every pair side by side, so an image
+   shared with several projects does not wait on each in turn. They come
+   second because Glance shares only images already ``shared``, which
+   round 1 may have just made them.
+
+The pool bounds how many calls Glance has in flight (one per thread), so
+a site's glance-api workers share them without one sync flooding them.
+A failed call stops its group (and an image's failed round 1 its round
+2), is reported, and leaves the rest of the run going; the next run
+picks up where the catalogue was left (see :mod:`.plan`).
+
+Each report gives the CPU time the sync spent on its VO (reading and
+verifying the sources, planning, making the calls), per appliance
+offered, so a site sees what the sync costs beside what Glance does.
 """
 
 import concurrent.futures
 import dataclasses
+import time
 
 from oslo_log import log as logging
 
@@ -28,6 +45,8 @@ from stratuslab_plugins.appliance.sync import sources as sources_mod
 
 LOG = logging.getLogger(__name__)
 DEFAULT_WORKERS = 4
+#: Actions run in round 2, per image and project.
+MEMBER_KINDS = ('add_member', 'accept_member', 'remove_member')
 
 
 @dataclasses.dataclass
@@ -43,6 +62,10 @@ class VOReport:
     rejected: dict = dataclasses.field(default_factory=dict)
     skipped: dict = dataclasses.field(default_factory=dict)
     dry_run: bool = False
+    #: CPU seconds this process spent on the VO (all its threads).
+    cpu_seconds: float = 0.0
+    #: Wall seconds the VO took.
+    seconds: float = 0.0
 
     @property
     def ok(self):
@@ -53,10 +76,12 @@ class VOReport:
             return 'VO %s: unchanged, %s' % (self.vo, self.error)
         verb = 'would run' if self.dry_run else 'ran'
         return ('VO %s: %d appliances offered, %d images managed, %s %d '
-                'actions, %d failed, %d rejected, %d skipped'
+                'actions, %d failed, %d rejected, %d skipped; %.1f s, '
+                '%.1f ms of the sync\'s CPU per appliance'
                 % (self.vo, self.offers, self.managed, verb,
                    len(self.planned), len(self.failed), len(self.rejected),
-                   len(self.skipped)))
+                   len(self.skipped), self.seconds,
+                   1000 * self.cpu_seconds / max(1, self.offers)))
 
 
 class Synchronizer:
@@ -85,83 +110,145 @@ class Synchronizer:
         for subscription in subscriptions:
             report = VOReport(subscription.vo, dry_run=self.dry_run)
             reports.append(report)
+            cpu, started = time.process_time(), time.monotonic()
             try:
-                found = sources_mod.read(subscription, self.client_for, at)
-            except sources_mod.SourceError as error:
-                report.error = str(error)
-                LOG.error('%s', error)
-                continue
-            report.offers = len(found.offers)
-            report.rejected, report.skipped = found.rejected, found.skipped
-            try:
-                if subscription.tag not in listed:
-                    listed[subscription.tag] = self.catalog.managed_images(
-                        subscription.tag)
-            except catalog_mod.CatalogError as error:
-                report.error = 'cannot list its images: %s' % error
-                LOG.error('VO %s: %s', subscription.vo, report.error)
-                continue
-            managed = listed[subscription.tag]
-            report.managed = sum(1 for image in managed
-                                 if image.get(plan_mod.VO) ==
-                                 subscription.vo)
-            try:
-                actions = plan_mod.plan(
-                    subscription, found, managed,
-                    subscription.target_projects(self.vo_map), at=at)
-            except exceptions.ApplianceError as error:
-                # An image property the sync reads was edited by hand.
-                report.error = 'cannot plan: %s' % error
-                LOG.error('VO %s: %s', subscription.vo, report.error)
-                continue
-            report.planned = actions
-            if not self.dry_run:
-                report.failed = self._apply(subscription, actions)
+                self._run_one(subscription, report, listed, at)
+            finally:
+                report.cpu_seconds = time.process_time() - cpu
+                report.seconds = time.monotonic() - started
         return reports
+
+    def _run_one(self, subscription, report, listed, at):
+        try:
+            found = sources_mod.read(subscription, self.client_for, at)
+        except sources_mod.SourceError as error:
+            report.error = str(error)
+            LOG.error('%s', error)
+            return
+        report.offers = len(found.offers)
+        report.rejected, report.skipped = found.rejected, found.skipped
+        try:
+            if subscription.tag not in listed:
+                listed[subscription.tag] = self.catalog.managed_images(
+                    subscription.tag)
+        except catalog_mod.CatalogError as error:
+            report.error = 'cannot list its images: %s' % error
+            LOG.error('VO %s: %s', subscription.vo, report.error)
+            return
+        managed = listed[subscription.tag]
+        report.managed = sum(1 for image in managed
+                             if image.get(plan_mod.VO) == subscription.vo)
+        try:
+            actions = plan_mod.plan(
+                subscription, found, managed,
+                subscription.target_projects(self.vo_map), at=at)
+        except exceptions.ApplianceError as error:
+            # An image property the sync reads was edited by hand.
+            report.error = 'cannot plan: %s' % error
+            LOG.error('VO %s: %s', subscription.vo, report.error)
+            return
+        report.planned = actions
+        if not self.dry_run:
+            report.failed = self._apply(subscription, actions)
 
     # -- applying ---------------------------------------------------------
 
     def _apply(self, subscription, actions):
-        groups = {}
+        """Run ``actions`` in the two rounds of the module docstring.
+
+        Return ``[(action, error)]``, one per failed action.
+        """
+        images, shares = {}, {}
         for index, action in enumerate(actions):
-            groups.setdefault(action.image_id or index, []).append(action)
+            if action.kind in MEMBER_KINDS:
+                key = (action.image_id, action.args['project'])
+                shares.setdefault(key, []).append(
+                    (action, action.kind, action.image_id,
+                     action.args['project']))
+            else:
+                images.setdefault(action.image_id or index, []).append(
+                    action)
         with concurrent.futures.ThreadPoolExecutor(
                 max_workers=self.workers,
                 thread_name_prefix='appliance-sync') as pool:
-            results = pool.map(lambda group: self._apply_group(
-                subscription, group), groups.values())
-            return [failure for result in results for failure in result]
+            failed, stopped = [], set()
+            for failures, registered in pool.map(
+                    lambda group: self._apply_group(subscription, group),
+                    images.values()):
+                failed.extend(failures)
+                stopped.update(action.image_id for action, _ in failures)
+                for action, image_id in registered:
+                    for project in action.args['projects']:
+                        shares[(image_id, project)] = [
+                            (action, kind, image_id, project)
+                            for kind in ('add_member', 'accept_member')]
+            steps = [group for (image_id, _), group in shares.items()
+                     if image_id not in stopped]
+            reported = {id(action) for action, _ in failed}
+            for failure in pool.map(
+                    lambda group: self._share(subscription, group), steps):
+                if failure and id(failure[0]) not in reported:
+                    reported.add(id(failure[0]))
+                    failed.append(failure)
+        return failed
 
     def _apply_group(self, subscription, group):
+        """Run one image's round-1 actions in order.
+
+        Return ``(failures, registered)``: the failed action, if any,
+        and ``(register action, new image id)`` of the images made.
+        """
+        registered = []
         for action in group:
             try:
-                self._apply_one(subscription, action)
+                image_id = self._apply_one(subscription, action)
             except exceptions.ApplianceError as error:
                 LOG.error('VO %s: %s failed: %s', subscription.vo,
                           action.describe(), error)
-                return [(action, str(error))]
+                return [(action, str(error))], registered
+            if action.kind == 'register':
+                if subscription.visibility == 'shared':
+                    registered.append((action, image_id))
             LOG.info('VO %s: %s', subscription.vo, action.describe())
-        return []
+        return [], registered
+
+    def _share(self, subscription, steps):
+        """Run one image's membership calls for one project, in order.
+
+        Return ``(action, error)`` of the first that failed, or None.
+        """
+        for action, kind, image_id, project in steps:
+            try:
+                getattr(self.catalog, kind)(image_id, project)
+            except exceptions.ApplianceError as error:
+                LOG.error('VO %s: %s failed: %s of project %s: %s',
+                          subscription.vo, action.describe(), kind,
+                          project, error)
+                return action, str(error)
+            if action.kind in MEMBER_KINDS:
+                LOG.info('VO %s: %s', subscription.vo, action.describe())
+        return None
 
     def _apply_one(self, subscription, action):
+        """Run one round-1 action; return the new image's id, if any."""
         if action.kind == 'register':
-            self._register(subscription, action.args)
-            return
+            return self._register(subscription, action.args)
         method = getattr(self.catalog, action.kind)
-        args = {key: value for key, value in action.args.items()}
-        method(action.image_id, **args)
+        method(action.image_id, **action.args)
+        return None
 
     def _register(self, subscription, args):
+        """Create the image and give it its data; return its id.
+
+        Sharing it is round 2's work.
+        """
         spec, offer = args['spec'], args['offer']
         image_id = self.catalog.create_image(spec, subscription.tag)
         if subscription.mode == 'location':
             self.catalog.add_location(image_id, spec)
         else:
             self._import(subscription, image_id, offer)
-        if subscription.visibility == 'shared':
-            for project in args['projects']:
-                self.catalog.add_member(image_id, project)
-                self.catalog.accept_member(image_id, project)
+        return image_id
 
     def _import(self, subscription, image_id, offer):
         """Copy the offer's bytes into the subscription's store, verified.

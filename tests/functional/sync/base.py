@@ -92,6 +92,7 @@ class SyncCase(testtools.TestCase):
         super().setUp()
         self.vo = 'vo%d.example.org' % id(self)
         self.writes = []
+        self.requests = []
         self.conn = self.connect(self.glance)
         self.catalog = glance_sync.GlanceCatalog(self.conn)
         self.vos = vo_map.VOMap({PROJECTS[0]: self.vo, PROJECTS[1]: self.vo,
@@ -101,7 +102,8 @@ class SyncCase(testtools.TestCase):
     def connect(self, glance):
         """An openstacksdk Connection to ``glance`` as the sync's user.
 
-        Its write calls are counted in :attr:`writes`.
+        Its calls are recorded in :attr:`requests`, its write calls in
+        :attr:`writes` (``METHOD URL``).
         """
         headers = dict(glance.api.identity_headers)
         # Adding a location of a non-http store needs the service role
@@ -115,9 +117,10 @@ class SyncCase(testtools.TestCase):
             session=session, image_endpoint_override=glance.url)
 
     def _count(self, response, *args, **kwargs):
+        call = '%s %s' % (response.request.method, response.request.url)
+        self.requests.append(call)
         if response.request.method not in ('GET', 'HEAD'):
-            self.writes.append('%s %s' % (response.request.method,
-                                          response.request.url))
+            self.writes.append(call)
 
     # -- building sources --------------------------------------------------
 
@@ -161,6 +164,7 @@ class SyncCase(testtools.TestCase):
 
     def sync(self, subscription, at=None, client_for=None, catalog=None):
         del self.writes[:]
+        del self.requests[:]
         syncer = runner.Synchronizer(
             catalog or self.catalog, client_for or registry.RegistryClient,
             vo_map=self.vos)

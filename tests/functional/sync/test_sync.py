@@ -18,6 +18,7 @@ import hashlib
 import io
 import json
 import os
+import re
 import subprocess
 import sys
 import time
@@ -121,6 +122,12 @@ class SyncTest(base.SyncCase):
         later = model.now() + datetime.timedelta(days=3)
         report = self.sync(subscription, at=later)
         self.assertSynced(report)
+        # Each retirement is one PATCH: the plan had the image's
+        # properties from the listing, so no image is read again.
+        self.assertEqual(2, sum(1 for call in self.writes
+                                if call.startswith('PATCH ')))
+        self.assertEqual([], [call for call in self.requests if re.match(
+            r'GET \S+/v2/images/[0-9a-f-]{36}$', call)])
         images = self.wait_active(subscription)
         self.assertEqual(3, len(images))
         for image_id, why in ((old_id, 'replaced by a newer version'),

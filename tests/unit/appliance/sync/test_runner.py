@@ -2,6 +2,7 @@
 
 import json
 import os
+import threading
 
 from stratuslab_plugins.appliance import signature
 from stratuslab_plugins.appliance import subscriptions
@@ -26,6 +27,39 @@ class FailingCatalog(catalog.MemoryCatalog):
         super().delete(image_id)
 
 
+class SharingCatalog(catalog.MemoryCatalog):
+    """Records membership calls with their project; can refuse one."""
+
+    refuse_accept = None
+    #: A barrier every add_member call waits at, when set.
+    barrier = None
+
+    def __init__(self):
+        super().__init__()
+        self.shares = []
+        self.lock = threading.Lock()
+
+    def add_member(self, image_id, project):
+        if self.barrier is not None:
+            try:
+                self.barrier.wait()
+            except threading.BrokenBarrierError:
+                raise catalog.CatalogError(
+                    'the projects of image %s were shared one after the '
+                    'other' % image_id) from None
+        with self.lock:
+            self.shares.append(('add', image_id, project))
+            super().add_member(image_id, project)
+
+    def accept_member(self, image_id, project):
+        if project == self.refuse_accept:
+            raise catalog.CatalogError('Glance refused to accept %s for %s'
+                                       % (image_id, project))
+        with self.lock:
+            self.shares.append(('accept', image_id, project))
+            super().accept_member(image_id, project)
+
+
 class RunnerTest(test_sources.SignedListCase):
 
     def setUp(self):
@@ -36,11 +70,11 @@ class RunnerTest(test_sources.SignedListCase):
             'sources': [{'image_list': self.path}],
             'ca_path': self.ca_path}}})[VO]
 
-    def run_sync(self, dry_run=False):
+    def run_sync(self, dry_run=False, workers=runner.DEFAULT_WORKERS):
         del self.catalog.calls[:]
         report, = runner.Synchronizer(self.catalog, client_for=None,
-                                      vo_map=self.vos,
-                                      dry_run=dry_run).run([self.sub])
+                                      vo_map=self.vos, dry_run=dry_run,
+                                      workers=workers).run([self.sub])
         return report
 
     def test_first_run_registers_and_shares_second_writes_nothing(self):
@@ -99,6 +133,14 @@ class RunnerTest(test_sources.SignedListCase):
         self.assertEqual(['active', 'active'], [
             i.status for i in self.catalog.images.values()])
 
+    def test_report_gives_the_sync_cpu_per_appliance(self):
+        self.write([test_sources.appliance('Ubuntu')])
+        report = self.run_sync()
+        self.assertGreater(report.cpu_seconds, 0)
+        self.assertGreaterEqual(report.seconds, 0)
+        self.assertRegex(report.summary(),
+                         r"; [0-9.]+ s, [0-9.]+ ms of the sync's CPU per "
+                         r"appliance$")
 
 class HostileListTest(test_sources.SignedListCase):
     """A signed list that fails in one VO leaves the others syncing."""
@@ -134,3 +176,57 @@ class HostileListTest(test_sources.SignedListCase):
         self.assertIn('field hv:endorser', second.summary())
         self.assertTrue(good.ok, good.summary())
         self.assertEqual(1, len(memory.images))
+
+
+class SharingTest(test_sources.SignedListCase):
+    """Round 2: membership calls after the image calls, side by side."""
+
+    def setUp(self):
+        super().setUp()
+        self.catalog = SharingCatalog()
+        self.sub = subscriptions.parse({'vos': {VO: {
+            'sources': [{'image_list': self.path}],
+            'ca_path': self.ca_path, 'projects': ['p1', 'p2']}}})[VO]
+
+    def run_sync(self, workers=4):
+        report, = runner.Synchronizer(self.catalog, client_for=None,
+                                      workers=workers).run([self.sub])
+        return report
+
+    def test_projects_of_one_image_are_shared_side_by_side(self):
+        self.write([test_sources.appliance('Ubuntu')])
+        # Each add_member waits until the other project's has come too:
+        # shared one project after the other, the barrier breaks.
+        self.catalog.barrier = threading.Barrier(2, timeout=10)
+        report = self.run_sync(workers=2)
+        self.assertTrue(report.ok, report.failed)
+        image, = self.catalog.images.values()
+        self.assertEqual({'p1': 'accepted', 'p2': 'accepted'}, image.members)
+
+    def test_each_project_is_added_then_accepted_after_the_image_calls(self):
+        self.write([test_sources.appliance('Ubuntu'),
+                    test_sources.appliance('Alma')])
+        self.assertTrue(self.run_sync().ok)
+        for image_id in self.catalog.images:
+            calls = [method for method, target in self.catalog.calls
+                     if target == image_id]
+            self.assertEqual(['create_image', 'add_location'], calls[:2])
+            for project in ('p1', 'p2'):
+                self.assertEqual(['add', 'accept'], [
+                    kind for kind, target, member in self.catalog.shares
+                    if (target, member) == (image_id, project)])
+
+    def test_a_refused_share_is_reported_once_and_the_rest_goes_on(self):
+        self.write([test_sources.appliance('Ubuntu')])
+        self.catalog.refuse_accept = 'p1'
+        report = self.run_sync()
+        (action, error), = report.failed
+        self.assertEqual('register', action.kind)
+        self.assertIn('refused to accept', error)
+        image, = self.catalog.images.values()
+        self.assertEqual({'p1': 'pending', 'p2': 'accepted'}, image.members)
+        # The next run finishes the share.
+        self.catalog.refuse_accept = None
+        report = self.run_sync()
+        self.assertEqual(['accept_member'], [a.kind for a in report.planned])
+        self.assertEqual({'p1': 'accepted', 'p2': 'accepted'}, image.members)
