@@ -64,7 +64,8 @@ class MainTest(testtools.TestCase):
 class PrintReportsTest(testtools.TestCase):
 
     def test_one_line_per_vo_then_per_action(self):
-        ok = runner.VOReport('a.example', offers=1, managed=1)
+        ok = runner.VOReport('a.example', offers=2, managed=1,
+                             cpu_seconds=0.005, seconds=1.25)
         register = plan.Action('register', None, 'appliance X from L',
                                {'name': 'Ubuntu 1'})
         share = plan.Action('add_member', 'img-1', 'share with project p')
@@ -75,8 +76,9 @@ class PrintReportsTest(testtools.TestCase):
         out = io.StringIO()
         appliance_sync.print_reports([ok, bad], out)
         self.assertEqual(
-            'VO a.example: 1 appliances offered, 1 images managed, ran 2 '
-            'actions, 1 failed, 1 rejected, 0 skipped\n'
+            'VO a.example: 2 appliances offered, 1 images managed, ran 2 '
+            'actions, 1 failed, 1 rejected, 0 skipped; 1.2 s, 2.5 ms of '
+            'the sync\'s CPU per appliance\n'
             '  register Ubuntu 1: appliance X from L\n'
             '  add_member img-1: share with project p FAILED: HTTP 403\n'
             '  rejected id-2: its endorsement expired\n'

@@ -142,6 +142,7 @@ class RunnerTest(test_sources.SignedListCase):
                          r"; [0-9.]+ s, [0-9.]+ ms of the sync's CPU per "
                          r"appliance$")
 
+
 class HostileListTest(test_sources.SignedListCase):
     """A signed list that fails in one VO leaves the others syncing."""
 
