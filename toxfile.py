@@ -20,6 +20,7 @@ line to run first and tox stops there.
 
 import os
 import subprocess
+import sys
 
 from tox.plugin import impl
 from tox.tox_env.errors import Fail
@@ -30,6 +31,9 @@ SCRIPT = os.path.join(os.path.dirname(os.path.abspath(__file__)),
 #: Profiles already checked in this tox run.
 _checked = set()
 
+#: Environments set up in this tox run (nothing to build for them again).
+_ready = set()
+
 
 @impl
 def tox_add_env_config(env_conf, state):
@@ -37,6 +41,10 @@ def tox_add_env_config(env_conf, state):
         keys=['system_packages'], of_type=str, default='test',
         desc='bindep.txt profile whose system packages this environment '
              'needs before anything is installed in it (empty: none)')
+    env_conf.add_config(
+        keys=['runs_in'], of_type=str, default='',
+        desc='the environment whose virtualenv runs this one\'s commands: '
+             'built or updated first (empty: its own)')
 
 
 def _ensure_system_packages(tox_env):
@@ -60,6 +68,32 @@ def tox_on_install(tox_env, arguments, section, of_type):
     _ensure_system_packages(tox_env)
 
 
+def _ensure_runs_in(tox_env):
+    """Build or update the environment ``tox_env`` runs its commands in.
+
+    tox 4 rebuilds an environment whose directory another environment
+    used, so environments with py3's dependencies cannot share its
+    directory; they run py3's programs instead, after ``tox -e py3
+    --notest`` (unless py3 was set up earlier in this tox run).
+    """
+    try:
+        name = tox_env.conf['runs_in']
+    except KeyError:
+        return
+    if not name or name in _ready:
+        return
+    root = str(tox_env.core['tox_root'])
+    result = subprocess.run(
+        [sys.executable, '-m', 'tox', '-c', root, '-e', name, '--notest'],
+        check=False)
+    if result.returncode != 0:
+        raise Fail('could not set up the %s environment this one runs in'
+                   % name)
+    _ready.add(name)
+
+
 @impl
 def tox_before_run_commands(tox_env):
     _ensure_system_packages(tox_env)
+    _ensure_runs_in(tox_env)
+    _ready.add(tox_env.name)
