@@ -8,6 +8,8 @@ Nova's own configuration; the VO map they use reads ``[grid]`` and
 from oslo_config import cfg
 
 from stratuslab_plugins.grid import keys
+from stratuslab_plugins.grid import values
+from stratuslab_plugins.grid import watched_file
 
 GROUP = 'grid_scheduler'
 
@@ -42,14 +44,15 @@ GOCDB's ``get_downtime`` XML (``<``), JSON (``[`` or ``{``, a list of
 objects with ``HOSTNAME``, ``SEVERITY``, ``START_DATE``, ``END_DATE``), or
 text lines ``HOSTNAME START/END[;START/END]`` in ISO 8601. Only ``OUTAGE``
 downtimes count. A cron job can save GOCDB's answer here. A file that
-turns unreadable or malformed leaves the last good content in force, with
-one warning.
+turns unreadable, malformed or larger than ``site_file_max_bytes`` leaves
+the last good content in force, with one warning.
 
 Possible values:
     * A path, or unset for aggregate downtimes only.
 
 Related options:
     * ``downtime_site_endpoints``
+    * ``site_file_max_bytes``
 """),
     cfg.ListOpt(
         'downtime_site_endpoints',
@@ -86,6 +89,28 @@ Possible values:
 
 Related options:
     * ``drain_weight_multiplier``
+    * ``site_file_max_bytes``
+"""),
+    cfg.IntOpt(
+        'site_file_max_bytes',
+        default=watched_file.DEFAULT_MAX_BYTES,
+        min=1,
+        help="""
+Largest downtime or status file the scheduler reads, in bytes.
+
+A larger file is refused from its size, before it is read, with one
+warning, and the file's last good content stays in force. Parsing takes
+several times a file's size in memory (up to about 25 times for JSON and
+50 for YAML), so this cap is what bounds the memory a site file can cost
+nova-scheduler. The default (2 MiB) holds GOCDB's downtimes of a site
+many times over, or the state of 50,000 hosts.
+
+Possible values:
+    * A number of bytes of at least 1.
+
+Related options:
+    * ``downtime_file``
+    * ``partition_status_file``
 """),
     cfg.FloatOpt(
         'benchmark_tolerance',
@@ -97,7 +122,8 @@ How far a host's benchmark may be from the one a flavor quotes.
 When a flavor carries ``accounting:benchmark_value`` (the value the
 accounting writes into usage records), ``GridBenchmarkFilter`` keeps only
 hosts whose ``grid_hepscore`` lies within this fraction of it, so that the
-records stay true. 0.1 accepts hosts within 10 %.
+records stay true. 0.1 accepts hosts within 10 %. A value that is not
+finite (nan, inf) is ignored with a warning, and the default applies.
 
 Possible values:
     * A fraction of zero or more; 0 requires the exact value.
@@ -108,22 +134,30 @@ Related options:
 ]
 
 
+#: The multipliers' default, also what a non-finite multiplier falls back to.
+DEFAULT_WEIGHT_MULTIPLIER = 1.0
+
+
 def _multiplier(name, key, weigher, what):
     return cfg.FloatOpt(
         name,
-        default=1.0,
+        default=DEFAULT_WEIGHT_MULTIPLIER,
         help="""
 Multiplier of ``%(weigher)s``.
 
 %(what)s A negative value reverses the preference. Overridden per
-aggregate by the metadata key ``%(key)s``, as Nova's own weighers are.
+aggregate by the metadata key ``%(key)s``, as Nova's own weighers are. A
+value that is not finite (nan, inf) or beyond %(max)g either way is
+ignored with a warning, here (the default, %(default)s, applies) and in
+the aggregate key (the option applies).
 
 Possible values:
-    * A float; 0 disables the weigher.
+    * A float from -%(max)g to %(max)g; 0 disables the weigher.
 
 Related options:
     * ``[filter_scheduler] weight_classes``
-""" % {'weigher': weigher, 'key': key, 'what': what})
+""" % dict(weigher=weigher, key=key, what=what, max=values.MAX_MULTIPLIER,
+           default=DEFAULT_WEIGHT_MULTIPLIER))
 
 
 weigher_opts = [
@@ -148,6 +182,12 @@ weigher_opts = [
         'cloud takes them over); negative values spare them, so they can\n'
         'return to batch.'),
 ]
+
+
+def default(name):
+    """Return the default of the ``[grid_scheduler]`` option ``name``."""
+    return next(opt.default for opt in filter_opts + weigher_opts
+                if opt.name == name)
 
 
 def register_opts(conf):

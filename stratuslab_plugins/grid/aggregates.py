@@ -10,9 +10,10 @@ object (nova-scheduler's HostManager swaps in a new object on every
 aggregate update, see ``HostManager._update_aggregate`` in Nova 34), so
 parsing costs once per aggregate per update, not once per host.
 
-A malformed value (a bad date, not a number, an unknown state) is dropped
-from that aggregate's facts with one warning per aggregate per update; the
-other keys of the aggregate still count, and nothing raises.
+A malformed value (a bad date, not a number, a number out of bounds or
+not finite, an unknown state) is dropped from that aggregate's facts with
+one warning per aggregate per update; the other keys of the aggregate
+still count, and nothing raises.
 
 When a host is in several aggregates their facts combine as follows
 (the most restrictive wins, so that one aggregate cannot loosen another):
@@ -89,13 +90,6 @@ MULTIPLIER_KEYS = (
 )
 
 
-def _parse_multiplier(key, value):
-    try:
-        return float(value)
-    except (TypeError, ValueError):
-        raise exceptions.MetadataValueError(key, value, 'a number')
-
-
 def parse_metadata(metadata):
     """Parse the ``grid_*`` keys of one aggregate's metadata.
 
@@ -114,7 +108,7 @@ def parse_metadata(metadata):
     for key in MULTIPLIER_KEYS:
         if key in metadata:
             try:
-                multipliers[key] = _parse_multiplier(key, metadata[key])
+                multipliers[key] = values.parse_multiplier(key, metadata[key])
             except exceptions.MetadataValueError as exc:
                 problems.append(exc)
     fields['multipliers'] = multipliers

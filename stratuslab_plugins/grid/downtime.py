@@ -25,15 +25,26 @@ downtime leaves the service up, so it is ignored.
 A host is blocked when ``now`` is inside a window, or when its next window
 starts before the instance is expected to end (``now + lifetime``). With no
 lifetime known, only the window in progress counts.
+
+A file is all or nothing: the first bad entry (a date that is not one,
+with digits other than ASCII's, a window ending before it starts, a
+host name that is not text) refuses the whole file with an error naming
+the file and the entry, and the scheduler keeps the file's last good
+content (see ``watched_file``). Dates are POSIX seconds of at most eleven
+ASCII digits or ISO 8601 date-times; JSON is read within the bounds of
+``structured``, XML through defusedxml (no entities, no external
+references).
 """
 
 import collections
-import json
+import io
+import re
 
 import defusedxml
 from defusedxml import ElementTree
 
 from stratuslab_plugins.grid import exceptions
+from stratuslab_plugins.grid import structured
 from stratuslab_plugins.grid import values
 
 SEVERITY_OUTAGE = 'OUTAGE'
@@ -45,17 +56,24 @@ class Window(collections.namedtuple('Window', 'start end')):
     __slots__ = ()
 
 
+def make_window(key, start, end, text):
+    """Return ``Window(start, end)``, refusing one that ends first.
+
+    :param text: what the window was read from, for the message.
+    """
+    if end <= start:
+        raise exceptions.MetadataValueError(
+            key, text, 'a window whose end comes after its start')
+    return Window(start, end)
+
+
 def parse_window(key, text):
     """Parse ``START/END`` into a :class:`Window`."""
     start, sep, end = str(text).partition('/')
     if not sep:
         raise exceptions.MetadataValueError(key, text, 'START/END')
-    window = Window(values.parse_timestamp(key, start),
-                    values.parse_timestamp(key, end))
-    if window.end <= window.start:
-        raise exceptions.MetadataValueError(
-            key, text, 'a window whose end comes after its start')
-    return window
+    return make_window(key, values.parse_timestamp(key, start),
+                       values.parse_timestamp(key, end), text)
 
 
 def parse_windows(key, value):
@@ -90,53 +108,88 @@ def host_names(*names):
 
 
 def _add(table, hostname, windows):
-    hostname = str(hostname).strip().lower()
-    table[hostname] = table.get(hostname, ()) + tuple(windows)
+    # Lists while parsing (a host may have thousands of windows: adding
+    # tuples would copy them all each time), tuples once done.
+    table.setdefault(hostname.strip().lower(), []).extend(windows)
+
+
+def _frozen(table):
+    return {name: tuple(windows) for name, windows in table.items()}
 
 
 def _parse_text(path, text):
     table = {}
-    for number, line in enumerate(text.splitlines(), 1):
+    # One line at a time: a list of every line of a big file would cost
+    # several times the file.
+    for number, line in enumerate(io.StringIO(text, newline=None), 1):
         line = line.split('#', 1)[0].strip()
         if not line:
             continue
         hostname, _, spec = line.partition(' ')
         if not spec.strip():
             raise exceptions.SourceFileError(
-                path, 'line %d: expected "HOSTNAME START/END", got %r'
-                % (number, line))
+                path, 'line %d: expected "HOSTNAME START/END", got %s'
+                % (number, exceptions.describe(line)))
         try:
             _add(table, hostname, parse_windows(hostname, spec.strip()))
         except exceptions.MetadataValueError as exc:
             raise exceptions.SourceFileError(
                 path, 'line %d: %s' % (number, exc))
-    return table
+    return _frozen(table)
+
+
+# GOCDB writes POSIX seconds; ASCII digits only (str.isdigit() also takes
+# '²', which float() then refuses), eleven at most (year 5138).
+_POSIX_SECONDS = re.compile('[0-9]{1,11}')
 
 
 def _gocdb_time(key, value):
-    text = str(value).strip()
-    if text.isdigit():
-        return float(text)
-    return values.parse_timestamp(key, text)
+    expected = ('POSIX seconds (at most 11 ASCII digits) or an ISO 8601 '
+                'date-time')
+    if isinstance(value, int) and not isinstance(value, bool):
+        if not 0 <= value < 10 ** 11:
+            raise exceptions.MetadataValueError(key, value, expected)
+        return float(value)
+    if isinstance(value, str) and _POSIX_SECONDS.fullmatch(value.strip()):
+        # strip() also takes \x1c-\x1f, which float() refuses.
+        return float(value.strip())
+    try:
+        return values.parse_timestamp(key, value)
+    except exceptions.MetadataValueError:
+        raise exceptions.MetadataValueError(key, value, expected)
+
+
+def _gocdb_text(fields, name, path):
+    value = fields.get(name)
+    if value is None or isinstance(value, str):
+        return (value or '').strip()
+    raise exceptions.SourceFileError(
+        path, 'a downtime has %s=%s, not text'
+        % (name, exceptions.describe(value)))
 
 
 def _add_gocdb_record(table, path, record):
     fields = {str(k).upper(): v for k, v in record.items()}
-    missing = [k for k in ('HOSTNAME', 'START_DATE', 'END_DATE')
-               if not fields.get(k)]
-    if missing:
+    hostname = _gocdb_text(fields, 'HOSTNAME', path)
+    missing = [k for k in ('START_DATE', 'END_DATE')
+               if fields.get(k) in (None, '')]
+    if not hostname or missing:
         raise exceptions.SourceFileError(
-            path, 'a downtime lacks %s' % ', '.join(missing))
-    if str(fields.get('SEVERITY', SEVERITY_OUTAGE)).upper() != \
-            SEVERITY_OUTAGE:
+            path, 'a downtime lacks %s' % ', '.join(
+                ([] if hostname else ['HOSTNAME']) + missing))
+    severity = _gocdb_text(fields, 'SEVERITY', path) or SEVERITY_OUTAGE
+    if severity.upper() != SEVERITY_OUTAGE:
         return
     try:
-        window = Window(_gocdb_time('START_DATE', fields['START_DATE']),
-                        _gocdb_time('END_DATE', fields['END_DATE']))
+        start = _gocdb_time('START_DATE', fields['START_DATE'])
+        end = _gocdb_time('END_DATE', fields['END_DATE'])
+        window = make_window('START_DATE/END_DATE', start, end, '%s/%s' % (
+            fields['START_DATE'], fields['END_DATE']))
     except exceptions.MetadataValueError as exc:
         raise exceptions.SourceFileError(
-            path, 'downtime of %s: %s' % (fields['HOSTNAME'], exc))
-    _add(table, fields['HOSTNAME'], [window])
+            path, 'downtime of %s: %s' % (exceptions.describe_name(hostname),
+                                          exc))
+    _add(table, hostname, [window])
 
 
 def _parse_xml(path, text):
@@ -151,14 +204,11 @@ def _parse_xml(path, text):
     for element in root.iter('DOWNTIME'):
         _add_gocdb_record(table, path, {child.tag: child.text
                                         for child in element})
-    return table
+    return _frozen(table)
 
 
 def _parse_json(path, text):
-    try:
-        content = json.loads(text)
-    except ValueError as exc:
-        raise exceptions.SourceFileError(path, 'is not valid JSON (%s)' % exc)
+    content = structured.load_json(path, text)
     if isinstance(content, dict):
         content = content.get('results', content.get('DOWNTIME'))
     if not isinstance(content, list) or not all(
@@ -168,7 +218,7 @@ def _parse_json(path, text):
     table = {}
     for record in content:
         _add_gocdb_record(table, path, record)
-    return table
+    return _frozen(table)
 
 
 def parse_downtime_file(path, text):

@@ -30,10 +30,9 @@ the file (``sinfo -N -h -o '%N %T'``, or
 ``condor_status -af Machine State Activity``).
 """
 
-import yaml
-
 from stratuslab_plugins.grid import exceptions
 from stratuslab_plugins.grid import keys
+from stratuslab_plugins.grid import structured
 
 STATE_BATCH = keys.PARTITION_BATCH
 STATE_CLOUD = keys.PARTITION_CLOUD
@@ -85,25 +84,30 @@ def accepts(state, preemptible):
 def parse_status_file(path, text):
     """Parse a status file into ``{hostname (lower case): state}``.
 
+    Read as JSON when it is JSON, else as YAML, within the bounds of
+    ``structured`` (no YAML aliases, bounded nesting). Host names and
+    states must be text.
+
     :raises SourceFileError: naming the file and the bad entry.
     """
-    try:
-        content = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        raise exceptions.SourceFileError(
-            path, 'is neither JSON nor YAML (%s)' % exc)
+    content = structured.load_json_or_yaml(path, text)
     hosts = content.get('hosts') if isinstance(content, dict) else None
     if not isinstance(hosts, dict):
         raise exceptions.SourceFileError(
             path, 'must hold {"hosts": {HOSTNAME: STATE}}')
     table = {}
     for hostname, state in hosts.items():
-        state = str(state).strip().lower()
-        if state not in STATES:
+        if not isinstance(hostname, str):
             raise exceptions.SourceFileError(
-                path, 'host %s has state %r, not one of %s'
-                % (hostname, state, ', '.join(STATES)))
-        table[str(hostname).lower()] = state
+                path, 'names a host %s, not a host name'
+                % exceptions.describe(hostname))
+        if not isinstance(state, str) or \
+                state.strip().lower() not in STATES:
+            raise exceptions.SourceFileError(
+                path, 'host %s has state %s, not one of %s'
+                % (exceptions.describe_name(hostname),
+                   exceptions.describe(state), ', '.join(STATES)))
+        table[hostname.lower()] = state.strip().lower()
     return table
 
 

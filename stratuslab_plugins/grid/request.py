@@ -15,8 +15,13 @@ Which source wins:
   the flavor only.
 
 A malformed value (possible on flavors created before the extra-spec
-validators were installed, or in a hint) is reported in ``problems`` and
-left unset; each filter documents what an unset value means to it.
+validators were installed, or in a hint: nova-api checks no hint of ours)
+is reported in ``problems`` and left unset; each filter documents what an
+unset value means to it. Every value is read with the bounds of
+``grid.values`` (a lifetime of at most a century, numbers of at most nine
+digits, a VO name of at most 255 characters, text only: a hint given
+twice arrives as a list), so nothing a user sends can make a filter
+overflow or raise.
 """
 
 import collections
@@ -53,7 +58,10 @@ def build_request(extra_specs, hints, project_id, vo_map):
     :param vo_map: an object with ``vo_for_project(project_id)``.
     """
     problems = []
-    vo = (extra_specs.get(keys.EXTRA_SPEC_VO) or hints.get(keys.HINT_VO)
+    vo = (_parsed(problems, values.parse_vo, keys.EXTRA_SPEC_VO,
+                  extra_specs.get(keys.EXTRA_SPEC_VO) or None)
+          or _parsed(problems, values.parse_vo, keys.HINT_VO,
+                     hints.get(keys.HINT_VO) or None)
           or (vo_map.vo_for_project(project_id) if project_id else None))
     lifetimes = [
         _parsed(problems, values.parse_seconds, keys.EXTRA_SPEC_MAX_LIFETIME,

@@ -11,8 +11,14 @@ validator module that fails to import makes Nova's own failure callback
 raise (``'EntryPoint' object has no attribute 'module_name'``) and
 nova-api does not start.
 
-Nova's validators know ``str`` (with a pattern), ``int`` and ``bool``; a
-decimal number is a ``str`` with a pattern.
+Nova's validators know ``str`` (with a pattern), ``int`` (with bounds)
+and ``bool``; a decimal number is a ``str`` with a pattern. The patterns
+and bounds are those the filters read the values with (``grid.values``),
+so nova-api refuses every value a filter would refuse: a 401-digit
+``grid:max_lifetime``, ``grid:min_hepscore=1e999`` or ``nan``, a VO name
+of 300 characters. (Scheduler hints have no such hook in Nova: the
+filters ignore a bad ``grid_lifetime`` or ``grid_vo`` hint with one
+warning.)
 """
 
 from nova.api.validation.extra_specs import base
@@ -33,14 +39,16 @@ EXTRA_SPEC_VALIDATORS = [
         name=keys.EXTRA_SPEC_MIN_HEPSCORE,
         description='The least per-core HEPscore23 of a host.',
         value={'type': str, 'pattern': values.POSITIVE_NUMBER_PATTERN,
-               'description': 'A positive decimal number, such as 15.5'},
+               'description': (
+                   'A positive decimal number, such as 15.5, with at most '
+                   '9 digits either side of the point')},
     ),
     base.ExtraSpecValidator(
         name=keys.EXTRA_SPEC_MAX_LIFETIME,
         description=(
             'Seconds an instance of this flavor is expected to live at '
             'most; hosts with a downtime before then are avoided.'),
-        value={'type': int, 'min': 1},
+        value={'type': int, 'min': 1, 'max': values.MAX_LIFETIME},
     ),
     base.ExtraSpecValidator(
         name=keys.EXTRA_SPEC_PREEMPTIBLE,

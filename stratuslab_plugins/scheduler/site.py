@@ -17,6 +17,7 @@ from stratuslab_plugins.conf import grid as grid_conf
 from stratuslab_plugins.conf import scheduler as scheduler_conf
 from stratuslab_plugins.grid import aggregates
 from stratuslab_plugins.grid import downtime
+from stratuslab_plugins.grid import exceptions
 from stratuslab_plugins.grid import keys
 from stratuslab_plugins.grid import partition
 from stratuslab_plugins.grid import request
@@ -43,12 +44,37 @@ class SiteView(object):
         self.options = conf.grid_scheduler
         self.vos = vos if vos is not None else vo_map.get_vo_map(conf)
         self.aggregates = aggregates.AggregateCache()
+        max_bytes = self.options.site_file_max_bytes
         self._downtimes = watched_file.WatchedFile(
-            self.options.downtime_file, downtime.parse_downtime_file, {})
+            self.options.downtime_file, downtime.parse_downtime_file, {},
+            max_bytes)
         self._status = watched_file.WatchedFile(
             self.options.partition_status_file,
-            partition.parse_status_file, {})
+            partition.parse_status_file, {}, max_bytes)
         self._last_request = (None, None, None)
+        self._refused_options = {}
+
+    def number_option(self, name, parse):
+        """Return ``[grid_scheduler] name`` read by ``parse``, or its default.
+
+        oslo.config's FloatOpt takes ``nan`` and ``inf``; such a value (or
+        one out of ``parse``'s bounds) is ignored with one warning for as
+        long as it stays the same, and the option's default applies.
+
+        :param parse: ``parse(key, value)`` from ``grid.values``, raising
+            ``MetadataValueError``.
+        """
+        value = getattr(self.options, name)
+        try:
+            return parse('[%s] %s' % (scheduler_conf.GROUP, name), value)
+        except exceptions.MetadataValueError as exc:
+            default = scheduler_conf.default(name)
+            # repr: nan != nan, and the warning is once per value.
+            if self._refused_options.get(name) != repr(value):
+                self._refused_options[name] = repr(value)
+                LOG.warning('%s; using the default, %s, instead.', exc,
+                            default)
+            return default
 
     def downtime_table(self):
         """The downtime file's table (re-read if the file changed)."""

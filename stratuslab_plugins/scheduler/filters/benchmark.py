@@ -15,6 +15,7 @@ refused. Flavors that ask nothing pass everywhere.
 """
 
 from stratuslab_plugins.grid import benchmark
+from stratuslab_plugins.grid import values
 from stratuslab_plugins.scheduler.filters import base
 
 
@@ -25,19 +26,28 @@ class GridBenchmarkFilter(base.GridFilter):
         req = self.site.grid_request(spec_obj)
         quoted = (req.benchmark_value
                   if benchmark.comparable(req.benchmark_type) else None)
-        return req.min_hepscore, quoted
+        tolerance = None
+        if quoted is not None:
+            tolerance = self.site.number_option(
+                'benchmark_tolerance', _parse_tolerance)
+        return req.min_hepscore, quoted, tolerance
 
     def passes_all(self, prepared):
         # A flavor that asks nothing needs no look at the hosts.
-        return prepared == (None, None)
+        return prepared[:2] == (None, None)
 
     def passes(self, host_state, prepared):
-        minimum, quoted = prepared
+        minimum, quoted, tolerance = prepared
         score = self.site.host_profile(host_state).hepscore
         if minimum is not None and not benchmark.meets_minimum(score,
                                                                minimum):
             return False
         if quoted is not None and not benchmark.within_tolerance(
-                score, quoted, self.site.options.benchmark_tolerance):
+                score, quoted, tolerance):
             return False
         return True
+
+
+def _parse_tolerance(key, value):
+    # A NaN tolerance would refuse every host, an infinite one none.
+    return values.parse_finite(key, value, 0.0, values.MAX_MULTIPLIER)

@@ -17,6 +17,7 @@ once per aggregate instead of once per host and request.
 
 from nova.scheduler import weights
 
+from stratuslab_plugins.grid import values
 from stratuslab_plugins.scheduler import site
 
 
@@ -33,7 +34,12 @@ class GridWeigher(weights.BaseHostWeigher):
     def __init__(self):
         super().__init__()
         self.site = site.get_site()
-        self._configured = getattr(self.site.options, self.option)
+        self._configured = self._read_option()
+
+    def _read_option(self):
+        # A nan or inf in nova.conf is ignored with a warning (the
+        # default applies), as is one in an aggregate (the option applies).
+        return self.site.number_option(self.option, values.parse_multiplier)
 
     def weight_multiplier(self, host_state):
         if self.aggregate_key not in self.site.aggregates.multiplier_keys:
@@ -49,7 +55,7 @@ class GridWeigher(weights.BaseHostWeigher):
     def weigh_objects(self, weighed_obj_list, weight_properties):
         # Nova asks weight_multiplier() once per host right after this:
         # read the option once per request, not once per host.
-        self._configured = getattr(self.site.options, self.option)
+        self._configured = self._read_option()
         return self.weigh_hosts([w.obj for w in weighed_obj_list],
                                 weight_properties)
 

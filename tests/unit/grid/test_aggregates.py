@@ -1,12 +1,20 @@
 """Aggregate metadata: parsed once per aggregate, combined per host."""
 
 import logging
+import math
 
 import fixtures
+import hypothesis
+from hypothesis import strategies as st
 import testtools
 
 from stratuslab_plugins.grid import aggregates
 from stratuslab_plugins.grid import downtime
+from stratuslab_plugins.grid import keys
+from tests.unit.grid import fuzzing
+
+GRID_KEYS = [value for name, value in vars(keys).items()
+             if name.startswith('AGGREGATE_')]
 
 
 class Agg(object):
@@ -37,12 +45,19 @@ class TestParseMetadata(testtools.TestCase):
     def test_weight_multipliers(self):
         facts, problems = aggregates.parse_metadata({
             'grid_energy_weight_multiplier': '-2.5',
-            'grid_drain_weight_multiplier': 'lots'})
+            'grid_drain_weight_multiplier': 'lots',
+            'grid_benchmark_weight_multiplier': 'nan',
+            'grid_resilience_weight_multiplier': '1e999'})
 
         self.assertEqual({'grid_energy_weight_multiplier': -2.5},
                          facts.multipliers)
-        self.assertEqual(["grid_drain_weight_multiplier='lots' is not a "
-                          "number"], [str(p) for p in problems])
+        self.assertEqual(
+            ["grid_benchmark_weight_multiplier='nan' is not a number from "
+             "-1e+06 to 1e+06",
+             "grid_resilience_weight_multiplier='1e999' is not a number "
+             "from -1e+06 to 1e+06",
+             "grid_drain_weight_multiplier='lots' is not a number from "
+             "-1e+06 to 1e+06"], [str(p) for p in problems])
 
     def test_bad_values_are_dropped_one_by_one(self):
         facts, problems = aggregates.parse_metadata({
@@ -145,3 +160,47 @@ class TestCombine(testtools.TestCase):
 
         self.assertEqual({'grid_drain_weight_multiplier': -1.0},
                          aggregates.combine(facts).multipliers)
+
+
+windows_as_text = st.lists(
+    st.tuples(fuzzing.dates_as_text, fuzzing.dates_as_text).map('/'.join),
+    max_size=3).map(';'.join)
+
+metadata = st.dictionaries(
+    st.one_of(st.sampled_from(GRID_KEYS), fuzzing.hostile_text),
+    st.one_of(fuzzing.numbers_as_text, windows_as_text, fuzzing.hostile_text,
+              st.sampled_from(keys.PARTITIONS + keys.POWER_STATES)),
+    max_size=len(GRID_KEYS) + 2)
+
+
+class TestAggregateMetadataFuzz(testtools.TestCase):
+    """Any metadata: facts within bounds, one warning, nothing raised."""
+
+    @fuzzing.FUZZ
+    @hypothesis.given(st.lists(metadata, min_size=1, max_size=3))
+    def test_any_metadata(self, metadatas):
+        cache = aggregates.AggregateCache()
+        aggs = [Agg(n, md, name='agg%d' % n)
+                for n, md in enumerate(metadatas)]
+        with fixtures.FakeLogger(name=aggregates.__name__,
+                                 level=logging.WARNING) as logs:
+            for _ in range(3):
+                profile = cache.host_profile('h', list(aggs))
+        bad = [agg for agg in aggs if aggregates.parse_metadata(
+            agg.metadata)[1]]
+        self.assertEqual(len(bad), logs.output.count('malformed grid'))
+        for number in (profile.hepscore, profile.energy_efficiency):
+            self.assertTrue(number is None or 0 < number < 1e10)
+        for value in profile.multipliers.values():
+            self.assertTrue(math.isfinite(value))
+        for window in profile.downtimes:
+            self.assertLess(window.start, window.end)
+
+    def test_seeds(self):
+        # Found by the fuzz test or the review, kept as plain cases.
+        facts, problems = aggregates.parse_metadata({
+            'grid_hepscore': '١٢', 'grid_energy_efficiency': '1e308',
+            'grid_drain_weight_multiplier': 'nan',
+            'grid_downtime': '2026-03-0²T08:00Z/2026-03-03T08:00Z'})
+        self.assertEqual(aggregates.NO_FACTS, facts)
+        self.assertEqual(4, len(problems))

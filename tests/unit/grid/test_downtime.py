@@ -1,9 +1,15 @@
 """Downtime windows: aggregate values and the three file formats."""
 
+import json
+
+import hypothesis
+from hypothesis import strategies as st
 import testtools
 
 from stratuslab_plugins.grid import downtime
 from stratuslab_plugins.grid import exceptions
+from tests import gocdb
+from tests.unit.grid import fuzzing
 
 H = 3600.0
 DAY1 = '2026-03-02T08:00Z/2026-03-02T18:00Z'
@@ -39,22 +45,10 @@ class TestWindows(testtools.TestCase):
                          downtime.host_names('WN01.example.org', 'node1'))
 
 
-GOCDB_XML = """<?xml version="1.0" encoding="UTF-8"?>
-<results>
-  <DOWNTIME ID="1" PRIMARY_KEY="1G0" CLASSIFICATION="SCHEDULED">
-    <SEVERITY>OUTAGE</SEVERITY>
-    <HOSTNAME>wn01.example.org</HOSTNAME>
-    <START_DATE>1772438400</START_DATE>
-    <END_DATE>1772474400</END_DATE>
-  </DOWNTIME>
-  <DOWNTIME ID="2" PRIMARY_KEY="2G0" CLASSIFICATION="SCHEDULED">
-    <SEVERITY>WARNING</SEVERITY>
-    <HOSTNAME>wn02.example.org</HOSTNAME>
-    <START_DATE>1772438400</START_DATE>
-    <END_DATE>1772474400</END_DATE>
-  </DOWNTIME>
-</results>
-"""
+GOCDB_XML = gocdb.get_downtime(
+    gocdb.downtime('wn01.example.org', 1772438400, 1772474400, ident=1),
+    gocdb.downtime('wn02.example.org', 1772438400, 1772474400,
+                   severity='WARNING', ident=2))
 
 
 class TestDowntimeFile(testtools.TestCase):
@@ -116,3 +110,124 @@ class TestDowntimeFile(testtools.TestCase):
 
         self.assertEqual((site, host), table.windows_for({'wn01'}))
         self.assertEqual((site,), table.windows_for({'wn02'}))
+
+
+class TestHostileDowntimeFiles(testtools.TestCase):
+    """Seeds the fuzz tests found, and the review's probes, kept as is."""
+
+    def assertBad(self, text, *fragments):
+        exc = fuzzing.assert_contained(
+            self, lambda t: downtime.parse_downtime_file('/etc/dt', t),
+            text, exceptions.SourceFileError)
+        self.assertIsInstance(exc, exceptions.SourceFileError)
+        for fragment in fragments:
+            self.assertIn(fragment, str(exc))
+        # One line, and short, whatever the file held.
+        self.assertLess(len(str(exc)), 400)
+        return exc
+
+    def test_unicode_digit_in_a_gocdb_date(self):
+        # '17²'.isdigit() is True, and float() then raised ValueError.
+        self.assertBad(gocdb.get_downtime(gocdb.downtime(
+            'wn01.example.org', '177243840²', 1772474400)),
+            "downtime of wn01.example.org: START_DATE='177243840²' "
+            'is not POSIX seconds')
+
+    def test_huge_posix_dates(self):
+        self.assertBad(gocdb.get_downtime(gocdb.downtime(
+            'wn01', '9' * 401, '9' * 402)), '(401 characters)')
+        self.assertBad('[{"HOSTNAME": "wn01", "START_DATE": %s,'
+                       ' "END_DATE": 1}]' % ('9' * 300), 'a huge integer')
+
+    def test_separator_characters_around_posix_dates(self):
+        # Found by the fuzz test: strip() takes '\x1f', float() did not.
+        table = downtime.parse_downtime_file(
+            'dt', '[{"HOSTNAME": "wn01", "START_DATE": "0\\u001f",'
+            ' "END_DATE": "\\u001c60"}]')
+        self.assertEqual({'wn01': (downtime.Window(0.0, 60.0),)}, table)
+
+    def test_deeply_nested_json(self):
+        self.assertBad(fuzzing.nested(100000), 'nested too deeply')
+
+    def test_json_entries_of_the_wrong_type(self):
+        self.assertBad('[{"HOSTNAME": ["wn01"], "START_DATE": 1,'
+                       ' "END_DATE": 2}]', 'HOSTNAME=a list, not text')
+        self.assertBad('[{"HOSTNAME": "wn01", "SEVERITY": {"a": 1},'
+                       ' "START_DATE": 1, "END_DATE": 2}]',
+                       'SEVERITY=a dict')
+        self.assertBad('[{"HOSTNAME": "wn01", "START_DATE": true,'
+                       ' "END_DATE": 2}]', 'START_DATE=True')
+
+    def test_window_ending_before_it_starts(self):
+        # Such a window blocked every request between its two dates.
+        self.assertBad(gocdb.get_downtime(gocdb.downtime(
+            'wn01', 1772474400, 1772438400)),
+            'not a window whose end comes after its start')
+
+    def test_long_lines_are_quoted_short(self):
+        self.assertBad('x' * 100000, "line 1: expected", '(100000 characters)')
+
+
+gocdb_downtimes = st.builds(
+    gocdb.downtime,
+    hostname=st.one_of(st.just('wn01.example.org'), fuzzing.hostile_text),
+    start=fuzzing.dates_as_text, end=fuzzing.dates_as_text,
+    severity=st.sampled_from(['OUTAGE', 'WARNING', 'outage', '']),
+    description=fuzzing.hostile_text)
+
+json_downtimes = st.fixed_dictionaries({}, optional={
+    'HOSTNAME': st.one_of(st.just('wn01'), fuzzing.json_values),
+    'hostname': fuzzing.json_values,
+    'SEVERITY': st.one_of(st.just('OUTAGE'), fuzzing.json_values),
+    'START_DATE': st.one_of(fuzzing.dates_as_text, fuzzing.json_values),
+    'END_DATE': st.one_of(fuzzing.dates_as_text, fuzzing.json_values),
+})
+
+
+class TestDowntimeFileFuzz(testtools.TestCase):
+    """Any downtime file: a table or SourceFileError, in bounded memory."""
+
+    def check(self, text):
+        table = fuzzing.assert_contained(
+            self, lambda t: downtime.parse_downtime_file('dt', t), text,
+            exceptions.SourceFileError)
+        if not isinstance(table, exceptions.SourceFileError):
+            for name, windows in table.items():
+                self.assertIsInstance(name, str)
+                for window in windows:
+                    self.assertLess(window.start, window.end)
+                    # Finite, so that now + lifetime compares.
+                    self.assertLess(abs(window.end), 1e13)
+
+    @fuzzing.FUZZ
+    @hypothesis.given(st.lists(gocdb_downtimes, max_size=4))
+    def test_gocdb_xml(self, downtimes):
+        self.check(gocdb.get_downtime(*downtimes))
+
+    @fuzzing.FUZZ
+    @hypothesis.given(st.one_of(
+        st.lists(json_downtimes, max_size=4),
+        st.fixed_dictionaries({'results': st.lists(json_downtimes)}),
+        fuzzing.json_values))
+    def test_json(self, content):
+        self.check(json.dumps(content))
+
+    @fuzzing.FUZZ
+    @hypothesis.given(st.lists(st.tuples(
+        fuzzing.hostile_text, fuzzing.dates_as_text, fuzzing.dates_as_text,
+        st.sampled_from(['/', ';', ' ', '#'])), max_size=5))
+    def test_text(self, lines):
+        self.check(''.join('%s %s%s%s\n' % line for line in lines))
+
+    @fuzzing.FUZZ
+    @hypothesis.given(st.integers(1, 3000), st.sampled_from(['[]', '{}']),
+                      st.sampled_from(['<a>', '[', '{"a":']))
+    def test_nesting(self, depth, pair, opening):
+        self.check(fuzzing.nested(depth, *pair))
+        closing = {'<a>': '</a>', '[': ']', '{"a":': '}'}[opening]
+        self.check(opening * depth + '1' + closing * depth)
+
+    @fuzzing.FUZZ
+    @hypothesis.given(fuzzing.hostile_text)
+    def test_any_text(self, text):
+        self.check(text)

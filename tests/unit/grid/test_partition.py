@@ -1,9 +1,15 @@
 """Batch/cloud partition states and the batch side's status file."""
 
+import json
+
+import hypothesis
+from hypothesis import strategies as st
 import testtools
+import yaml
 
 from stratuslab_plugins.grid import exceptions
 from stratuslab_plugins.grid import partition
+from tests.unit.grid import fuzzing
 
 
 class TestPartition(testtools.TestCase):
@@ -50,3 +56,41 @@ class TestPartition(testtools.TestCase):
                                     '/run/batch.json', text)
             self.assertIn('/run/batch.json', str(exc))
             self.assertIn(fragment, str(exc))
+
+
+class TestHostileStatusFiles(testtools.TestCase):
+
+    def parse(self, text):
+        return fuzzing.assert_contained(
+            self, lambda t: partition.parse_status_file('/run/batch.json', t),
+            text, exceptions.SourceFileError)
+
+    def assertRefused(self, text, fragment):
+        exc = self.parse(text)
+        self.assertIsInstance(exc, exceptions.SourceFileError)
+        self.assertIn(fragment, str(exc))
+
+    def test_review_probes(self):
+        # Each raised RecursionError, ValueError or ran for minutes.
+        self.assertRefused(fuzzing.nested(100000), 'nested more than')
+        self.assertRefused('hosts: {wn01: 2026-13-01}', 'month must be')
+        self.assertRefused(fuzzing.alias_bomb(6), 'YAML alias')
+
+    def test_entries_of_the_wrong_type(self):
+        self.assertRefused('{"hosts": {"wn01": ["batch"]}}',
+                           "host wn01 has state a list")
+        self.assertRefused('hosts: {[a, b]: batch}', 'neither JSON nor YAML')
+        self.assertRefused('hosts: {12: batch}', 'names a host 12')
+
+    @fuzzing.FUZZ
+    @hypothesis.given(st.one_of(
+        st.fixed_dictionaries({'hosts': st.dictionaries(
+            fuzzing.hostile_text,
+            st.one_of(st.sampled_from(partition.STATES),
+                      fuzzing.json_values), max_size=5)}),
+        fuzzing.json_values), st.booleans())
+    def test_any_document(self, content, as_yaml):
+        text = yaml.safe_dump(content) if as_yaml else json.dumps(content)
+        table = self.parse(text)
+        if isinstance(table, dict):
+            self.assertTrue(set(table.values()) <= set(partition.STATES))

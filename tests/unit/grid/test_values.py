@@ -1,11 +1,16 @@
 """Parsers of the contract's string values, and their patterns."""
 
+import math
 import re
 
+import hypothesis
+from hypothesis import strategies as st
+from oslo_utils import strutils
 import testtools
 
 from stratuslab_plugins.grid import exceptions
 from stratuslab_plugins.grid import values
+from tests.unit.grid import fuzzing
 
 
 class TestValues(testtools.TestCase):
@@ -56,3 +61,87 @@ class TestValues(testtools.TestCase):
                                 values.parse_timestamp, 'grid_downtime',
                                 'tomorrow')
         self.assertIn("grid_downtime='tomorrow'", str(exc))
+
+
+class TestBounds(testtools.TestCase):
+    """Numbers are bounded and ASCII; the review's probes, kept."""
+
+    def assertRefused(self, parse, value, *args):
+        exc = self.assertRaises(exceptions.MetadataValueError, parse, 'k',
+                                value, *args)
+        self.assertLess(len(str(exc)), 300)
+        return exc
+
+    def test_numbers_of_hundreds_of_digits(self):
+        self.assertRefused(values.parse_seconds, '9' * 401)
+        self.assertRefused(values.parse_positive_number, '9' * 401)
+        self.assertRefused(values.parse_positive_number, '1e308')
+        self.assertEqual(999999999.999999999,
+                         values.parse_positive_number('k', '999999999.'
+                                                      '999999999'))
+
+    def test_lifetime_bounds(self):
+        self.assertEqual(0, values.parse_seconds('k', '0'))
+        self.assertEqual(values.MAX_LIFETIME,
+                         values.parse_seconds('k', str(values.MAX_LIFETIME)))
+        self.assertRefused(values.parse_seconds, str(values.MAX_LIFETIME + 1))
+
+    def test_unicode_digits_in_numbers_and_dates(self):
+        # float() reads '١٢' as 12 and str.isdigit() takes '²'.
+        for bad in ('١٢', '１２', '²'):
+            self.assertRefused(values.parse_positive_number, bad)
+        self.assertRefused(values.parse_timestamp, '2026-03-0²T08:00Z')
+
+    def test_non_finite_and_huge_multipliers(self):
+        self.assertEqual(-2.5, values.parse_multiplier('k', '-2.5'))
+        for bad in ('nan', 'inf', '-inf', '1e999', '1e7', 10 ** 400, None):
+            self.assertRefused(values.parse_multiplier, bad)
+
+    def test_text_only(self):
+        # A hint given twice arrives as a list.
+        exc = self.assertRefused(values.parse_seconds, ['60', '70'])
+        self.assertIn('k=a list is not', str(exc))
+        self.assertRefused(values.parse_vo, ['atlas', 'cms'])
+        self.assertRefused(values.parse_vo, 'a' * 256)
+        self.assertEqual('a' * 255, values.parse_vo('k', 'a' * 255))
+
+    def test_dates_far_away(self):
+        self.assertRefused(values.parse_timestamp, '2026-02-30T00:00Z')
+        self.assertLess(
+            values.parse_timestamp('k', '0001-01-01T00:00:00+01:00'), 0)
+
+    def test_long_values_are_quoted_short(self):
+        exc = self.assertRefused(values.parse_bool, 'x' * 10000)
+        self.assertIn("'xxxx", str(exc))
+        self.assertIn('... (10000 characters)', str(exc))
+
+    @fuzzing.FUZZ
+    @hypothesis.given(st.one_of(fuzzing.numbers_as_text, st.lists(
+        fuzzing.hostile_text, max_size=3), st.none(), st.integers()))
+    def test_parsers_raise_only_metadata_value_error(self, value):
+        for parse in (values.parse_positive_number, values.parse_seconds,
+                      values.parse_bool, values.parse_vo,
+                      values.parse_multiplier, values.parse_timestamp):
+            try:
+                result = parse('k', value)
+            except exceptions.MetadataValueError as exc:
+                str(exc)
+                continue
+            if isinstance(result, float):
+                self.assertTrue(math.isfinite(result))
+                self.assertLessEqual(abs(result), 1e12)
+
+    @fuzzing.FUZZ
+    @hypothesis.given(st.one_of(fuzzing.hostile_text, st.sampled_from(
+        ['t', 'Y', ' yes ', 'On', 'F', 'n', '0', '1', 'TRUE', 'İ'])))
+    def test_bool_reads_as_oslo_utils_strict_bool(self, text):
+        # Nova's bool validator is strutils.bool_from_string(strict=True).
+        try:
+            expected = strutils.bool_from_string(text, strict=True)
+        except ValueError:
+            expected = None
+        try:
+            found = values.parse_bool('k', text)
+        except exceptions.MetadataValueError:
+            found = None
+        self.assertEqual(expected, found)

@@ -39,12 +39,17 @@ def host(name, *aggregates, **attributes):
 
 
 def spec(project_id='p-atlas', hints=None, **extra_specs):
-    """A RequestSpec with a flavor carrying ``extra_specs``."""
+    """A RequestSpec with a flavor carrying ``extra_specs``.
+
+    A hint's value is wrapped in a list unless it is one, as Nova's API
+    does (a hint given twice is a list of two).
+    """
     flavor = objects.Flavor(
         extra_specs={k.replace('__', ':'): v for k, v in extra_specs.items()})
     return objects.RequestSpec(
         project_id=project_id, flavor=flavor,
-        scheduler_hints={k: [v] for k, v in (hints or {}).items()})
+        scheduler_hints={k: v if isinstance(v, list) else [v]
+                         for k, v in (hints or {}).items()})
 
 
 class SchedulerTestCase(testtools.TestCase):

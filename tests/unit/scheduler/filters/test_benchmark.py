@@ -1,5 +1,9 @@
 """GridBenchmarkFilter on Nova's FakeHostState."""
 
+import logging
+
+import fixtures
+
 from stratuslab_plugins.scheduler.filters import benchmark
 from tests.unit.scheduler import grid_fakes as gf
 
@@ -39,3 +43,17 @@ class TestGridBenchmarkFilter(gf.SchedulerTestCase):
         self.assertEqual(5, len(self.run_filter(gf.spec(
             accounting__benchmark_type='HEPSPEC06',
             accounting__benchmark_value='20'))))
+
+    def test_a_tolerance_that_is_not_finite_is_ignored(self):
+        # nan refused every host, inf none.
+        logs = self.useFixture(fixtures.FakeLogger(level=logging.WARNING))
+        for tolerance in (float('nan'), float('inf')):
+            self.flags(benchmark_tolerance=tolerance)
+            for _ in range(2):
+                self.assertEqual(['fast', 'faster'], self.run_filter(gf.spec(
+                    accounting__benchmark_value='20.5')))
+        self.assertEqual(1, logs.output.count(
+            '[grid_scheduler] benchmark_tolerance=nan is not a number'))
+        self.assertEqual(1, logs.output.count(
+            'benchmark_tolerance=inf is not a number from 0 to 1e+06; '
+            'using the default, 0.1, instead.'))

@@ -7,6 +7,7 @@ import os
 import fixtures
 
 from stratuslab_plugins.scheduler.filters import downtime
+from tests import gocdb
 from tests.unit.scheduler import grid_fakes as gf
 
 NOW = 1772438400.0  # 2026-03-02T08:00Z
@@ -83,3 +84,47 @@ class TestGridDowntimeFilter(gf.SchedulerTestCase):
                          self.run_filter(gf.spec()))
         self.assertEqual([], self.run_filter(gf.spec(
             grid__max_lifetime='7200')))
+
+    def test_a_hostile_lifetime_hint_is_ignored(self):
+        # now + 10**401 raised OverflowError for every host.
+        logs = self.useFixture(fixtures.FakeLogger(level=logging.WARNING))
+        self.assertEqual(['soon', 'past', 'bad', 'wn05.example.org'],
+                         self.run_filter(gf.spec(
+                             hints={'grid_lifetime': '9' * 401})))
+        self.assertIn("grid_lifetime='99999", logs.output)
+
+    def rewrite(self, path, text, mtime):
+        with open(path, 'w') as stream:
+            stream.write(text)
+        os.utime(path, ns=(mtime, mtime))
+
+    def test_a_broken_file_keeps_the_last_good_windows(self):
+        logs = self.useFixture(fixtures.FakeLogger(level=logging.WARNING))
+        path = self.write_file(gocdb.get_downtime(gocdb.downtime(
+            'wn05.example.org', int(NOW - HOUR), int(NOW + HOUR))))
+        self.flags(downtime_file=path)
+        self.assertNotIn('wn05.example.org', self.run_filter(gf.spec()))
+
+        broken = (
+            # A Unicode digit in a date: ValueError from the filter.
+            gocdb.get_downtime(gocdb.downtime(
+                'wn05.example.org', '177243840²', int(NOW + HOUR))),
+            # RecursionError from the filter.
+            '[' * 100000,
+        )
+        for mtime, text in enumerate(broken, 1):
+            self.rewrite(path, text, mtime)
+            for _ in range(3):
+                self.assertNotIn('wn05.example.org',
+                                 self.run_filter(gf.spec()))
+        self.assertEqual(2, logs.output.count('keeping its last good'))
+
+    def test_a_file_over_the_cap_is_not_read(self):
+        logs = self.useFixture(fixtures.FakeLogger(level=logging.WARNING))
+        text = 'wn05 %s\n' % window(-1, 1)
+        self.flags(downtime_file=self.write_file(text),
+                   site_file_max_bytes=len(text) - 1)
+
+        self.assertIn('wn05.example.org', self.run_filter(gf.spec()))
+        self.assertIn('is larger than %d bytes' % (len(text) - 1),
+                      logs.output)

@@ -72,3 +72,11 @@ class TestGridVOIsolationFilter(gf.SchedulerTestCase):
 
     def test_runs_once_per_request(self):
         self.assertTrue(self.filt.run_filter_once_per_request)
+
+    def test_a_vo_hint_given_twice_is_ignored_with_a_warning(self):
+        # Nova hands a list for a hint given twice: the filter raised
+        # TypeError (unhashable) for every host.
+        logs = self.useFixture(fixtures.FakeLogger(level=logging.WARNING))
+        self.assertEqual(['atlas1', 'both', 'open'], self.run_filter(
+            gf.spec('p-atlas', hints={'grid_vo': ['cms', 'lhcb']})))
+        self.assertIn('grid_vo=a list is not a VO name', logs.output)

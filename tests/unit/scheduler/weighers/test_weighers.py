@@ -1,6 +1,7 @@
 """The grid weighers on Nova's FakeHostState, through Nova's handler."""
 
 import json
+import logging
 import os
 
 import fixtures
@@ -114,3 +115,38 @@ class TestGridDrainWeigher(WeigherTestCase):
         self.flags(drain_weight_multiplier=-2.0)
         self.assertEqual('wn2',
                          self.ranked(drain.GridDrainWeigher, hosts)[-1])
+
+
+class TestMultipliersThatAreNotFinite(WeigherTestCase):
+
+    def hosts(self):
+        return [gf.host('slow', gf.aggregate(grid_hepscore='10')),
+                gf.host('fast', gf.aggregate(grid_hepscore='20'))]
+
+    def test_option_is_ignored_with_one_warning(self):
+        # grid_*_weight_multiplier = nan made every weight NaN.
+        logs = self.useFixture(fixtures.FakeLogger(level=logging.WARNING))
+        self.flags(benchmark_weight_multiplier=float('nan'))
+        weigher = benchmark.GridBenchmarkWeigher()
+        for _ in range(3):
+            weighed = weights.HostWeightHandler().get_weighed_objects(
+                [weigher], self.hosts(), gf.spec())
+            self.assertEqual(['fast', 'slow'],
+                             [w.obj.host for w in weighed])
+            self.assertEqual([1.0, 0.0], [w.weight for w in weighed])
+        self.assertEqual(1, logs.output.count(
+            '[grid_scheduler] benchmark_weight_multiplier=nan is not a '
+            'number from -1e+06 to 1e+06; using the default, 1.0, instead.'))
+
+    def test_aggregate_key_is_ignored_with_one_warning(self):
+        logs = self.useFixture(fixtures.FakeLogger(level=logging.WARNING))
+        self.flags(benchmark_weight_multiplier=-1.0)
+        bad = gf.aggregate(name='rack9',
+                           grid_benchmark_weight_multiplier='inf')
+        hosts = [gf.host('slow', gf.aggregate(grid_hepscore='10')),
+                 gf.host('fast', gf.aggregate(grid_hepscore='20'), bad)]
+        for _ in range(3):
+            # The option (-1) applies: the slow host first.
+            self.assertEqual(['slow', 'fast'], self.ranked(
+                benchmark.GridBenchmarkWeigher, hosts))
+        self.assertEqual(1, logs.output.count('Aggregate rack9'))
