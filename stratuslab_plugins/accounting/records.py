@@ -19,10 +19,15 @@ the previous month itself. All times are timezone-aware UTC datetimes.
 
 import dataclasses
 import datetime
+import logging
+import math
 import typing
 
 from stratuslab_plugins.accounting import exceptions
+from stratuslab_plugins.grid import exceptions as grid_exceptions
 from stratuslab_plugins.grid import keys
+
+LOG = logging.getLogger(__name__)
 
 UTC = datetime.timezone.utc
 
@@ -296,15 +301,59 @@ def apel_status(nova_status, ended):
     return status
 
 
+def _not_finite(value):
+    """Return True when ``value`` is a number, or its text, not finite."""
+    try:
+        return not math.isfinite(float(value))
+    except OverflowError:
+        # An integer too large for a float.
+        return True
+    except (TypeError, ValueError):
+        return False
+
+
+#: ServerUsage fields that become numeric APEL fields. The repository's
+#: parser refuses a whole message over one ``nan`` or ``inf``, so a value
+#: that is not finite is left out of its record (NULL), with a warning.
+_NUMERIC_USAGE_FIELDS = ('vcpus', 'memory_mb', 'disk_gb', 'public_ip_count',
+                         'wall_seconds', 'suspend_seconds', 'cpu_seconds',
+                         'host_benchmark')
+
+
+def _finite_usage(usage):
+    """Return ``usage`` without its numeric values that are not finite.
+
+    A dropped ``wall_seconds`` is derived from the start and end again; a
+    dropped ``host_benchmark`` leaves the flavor's benchmark to be used.
+    """
+    dropped = [name for name in _NUMERIC_USAGE_FIELDS
+               if getattr(usage, name) is not None
+               and _not_finite(getattr(usage, name))]
+    if not dropped:
+        return usage
+    LOG.warning('Server %s: %s not a finite number; left out of its '
+                'accounting record.', usage.uuid, ', '.join(
+                    '%s=%s' % (name, grid_exceptions.describe(
+                        getattr(usage, name))) for name in dropped))
+    return dataclasses.replace(usage, **{name: None for name in dropped})
+
+
 def _float_or_none(value, what):
     if value in (None, ''):
+        return None
+    if _not_finite(value):
+        LOG.warning('%s is %s, not a finite number: no benchmark is '
+                    'written for it; fix the flavor extra spec or the '
+                    'aggregate metadata that sets it.', what,
+                    grid_exceptions.describe(value))
         return None
     try:
         return float(value)
     except (TypeError, ValueError):
         raise exceptions.RecordError(
-            '%s is %r, not a number: fix the flavor extra spec or the '
-            'aggregate metadata that sets it.' % (what, value))
+            '%s is %s, not a number: fix the flavor extra spec or the '
+            'aggregate metadata that sets it.'
+            % (what, grid_exceptions.describe(value)))
 
 
 def benchmark_for(usage, default_type=keys.BENCHMARK_TYPE_HEPSCORE):
@@ -313,11 +362,13 @@ def benchmark_for(usage, default_type=keys.BENCHMARK_TYPE_HEPSCORE):
     The host's ``grid_hepscore`` (what the scheduler reads too) wins, as
     it describes the hardware the VM actually ran on; otherwise the
     flavor's cASO keys ``accounting:benchmark_type`` and
-    ``accounting:benchmark_value``.
+    ``accounting:benchmark_value``. A benchmark that is not finite
+    (``nan``, ``1e999``) is dropped with a warning, never written.
     """
-    if usage.host_benchmark is not None:
-        return default_type, _float_or_none(
-            usage.host_benchmark, 'aggregate %s' % keys.AGGREGATE_HEPSCORE)
+    host_benchmark = _float_or_none(
+        usage.host_benchmark, 'aggregate %s' % keys.AGGREGATE_HEPSCORE)
+    if host_benchmark is not None:
+        return default_type, host_benchmark
     specs = usage.flavor_extra_specs or {}
     value = _float_or_none(specs.get(keys.EXTRA_SPEC_BENCHMARK_VALUE),
                            'flavor extra spec %s'
@@ -355,6 +406,7 @@ def build_cloud_record(usage, context):
         raise exceptions.RecordError(
             'server %s never started (no launched_at): it has no usage to '
             'record.' % usage.uuid)
+    usage = _finite_usage(usage)
     status = apel_status(usage.status, usage.ended_at is not None)
     end, wall = _durations(usage, status)
     benchmark_type, benchmark = benchmark_for(

@@ -1,11 +1,19 @@
 """Record builders: usage in, APEL's terms out."""
 
 import datetime
+import logging
+import math
 
+import fixtures
+import hypothesis
+from hypothesis import strategies as st
 import testtools
 
 from stratuslab_plugins.accounting import exceptions
+from stratuslab_plugins.accounting import messages
 from stratuslab_plugins.accounting import records
+from tests.unit.accounting import apel_oracle
+from tests.unit.grid import fuzzing
 
 UTC = datetime.timezone.utc
 T0 = datetime.datetime(2026, 11, 1, 10, 0, 0, tzinfo=UTC)
@@ -156,3 +164,83 @@ class TestOtherRecords(testtools.TestCase):
         v4 = records.build_ip_record('p1', 'u1', 4, 2, T0, context())
         v6 = records.build_ip_record('p1', 'u1', 6, 1, T0, context())
         self.assertNotEqual(v4.key, v6.key)
+
+
+NOT_FINITE = (float('nan'), float('inf'), float('-inf'), 10 ** 400)
+whole_numbers = st.one_of(st.none(), st.integers(0, 10 ** 12),
+                          st.sampled_from(NOT_FINITE))
+
+
+class TestNumericFieldsAreFinite(testtools.TestCase):
+    """APEL's repository refuses a message over one nan or inf."""
+
+    def setUp(self):
+        super().setUp()
+        self.logs = self.useFixture(fixtures.FakeLogger(
+            name=records.__name__, level=logging.WARNING))
+
+    def rendered(self, record):
+        packer = messages.Packer(messages.CLOUD)
+        packer.add(record)
+        [message] = packer.flush()
+        [parsed] = apel_oracle.parse(message.body)
+        for value in parsed.values():
+            if isinstance(value, float):
+                self.assertTrue(math.isfinite(value), parsed)
+        return parsed
+
+    def test_flavor_benchmark_nan_is_dropped_with_a_warning(self):
+        # accounting:benchmark_value = nan wrote "Benchmark: nan".
+        for value in ('nan', 'inf', '-inf', '1e999'):
+            record = records.build_cloud_record(usage(flavor_extra_specs={
+                'accounting:benchmark_value': value}), context())
+            self.assertEqual((None, None),
+                             (record.benchmark_type, record.benchmark))
+            self.assertNotIn('Benchmark', self.rendered(record))
+        self.assertEqual(4, self.logs.output.count(
+            'flavor extra spec accounting:benchmark_value is'))
+        self.assertIn("is '1e999', not a finite number: no benchmark is "
+                      'written', self.logs.output)
+
+    def test_host_benchmark_nan_leaves_the_flavor_one(self):
+        record = records.build_cloud_record(usage(
+            host_benchmark=float('nan'),
+            flavor_extra_specs={'accounting:benchmark_value': '10.5'}),
+            context())
+        self.assertEqual(('HEPscore23', 10.5),
+                         (record.benchmark_type, record.benchmark))
+        self.assertIn('Server vm-1: host_benchmark=nan not a finite number',
+                      self.logs.output)
+
+    def test_other_numbers_that_are_not_finite_are_left_out(self):
+        record = records.build_cloud_record(usage(
+            vcpus=float('inf'), memory_mb=10 ** 400,
+            wall_seconds=float('nan'), cpu_seconds=float('inf')), context())
+        parsed = self.rendered(record)
+        self.assertEqual(36000, parsed['WallDuration'])
+        for field in ('CpuCount', 'Memory', 'CpuDuration'):
+            self.assertNotIn(field, parsed)
+        self.assertEqual(1, self.logs.output.count('Server vm-1: '))
+        self.assertIn('memory_mb=a huge integer', self.logs.output)
+
+    @fuzzing.FUZZ
+    @hypothesis.given(
+        st.fixed_dictionaries({
+            'vcpus': whole_numbers, 'memory_mb': whole_numbers,
+            'disk_gb': whole_numbers, 'public_ip_count': whole_numbers,
+            'wall_seconds': whole_numbers, 'suspend_seconds': whole_numbers,
+            'cpu_seconds': whole_numbers,
+            'host_benchmark': st.one_of(
+                st.none(), st.floats(), fuzzing.numbers_as_text)}),
+        st.one_of(st.none(), fuzzing.numbers_as_text))
+    def test_any_numbers(self, numbers, quoted):
+        specs = {} if quoted is None else {
+            'accounting:benchmark_value': quoted}
+        try:
+            record = records.build_cloud_record(
+                usage(flavor_extra_specs=specs, **numbers), context())
+        except exceptions.RecordError as exc:
+            # Only a benchmark that is not a number at all.
+            self.assertIn('not a number', str(exc))
+            return
+        self.rendered(record)
