@@ -2,9 +2,10 @@
 
 Installed with the package's ``horizon`` extra; enabled by copying (or
 linking) the files of :mod:`.enabled` into Horizon's
-``openstack_dashboard/local/enabled/``. Three panels:
+``openstack_dashboard/local/enabled/``. Four panels:
 
 * Project > Compute > Appliances (:mod:`.content.appliances`);
+* Project > Compute > Grid Usage, for VO managers (:mod:`.content.vo_usage`);
 * Admin > Grid > Hosts (:mod:`.content.grid_hosts`);
 * Admin > Grid > Usage (:mod:`.content.grid_usage`).
 

@@ -3,6 +3,11 @@
 ``STRATUSLAB_ACCOUNTING_API_URL``
     the usage API's base URL; unset: the Keystone catalog's ``accounting``
     service.
+``STRATUSLAB_ACCOUNTING_POLICY_FILE``
+    the usage API's policy file (its ``[oslo_policy] policy_file``), when
+    the site overrides its rules: the panels then follow the same rules
+    in deciding whom to show VO usage and the queue; unset: the API's
+    default rules.
 ``STRATUSLAB_VO_PROJECT_PROPERTY``
     the Keystone project property naming a project's VO (``[grid]
     vo_project_property`` of the services), default ``egi.VO``.
@@ -27,6 +32,7 @@ from stratuslab_plugins.dashboard import image_properties
 
 DEFAULTS = {
     'STRATUSLAB_ACCOUNTING_API_URL': None,
+    'STRATUSLAB_ACCOUNTING_POLICY_FILE': None,
     'STRATUSLAB_VO_PROJECT_PROPERTY': 'egi.VO',
     'STRATUSLAB_APPLIANCE_TAG': image_properties.DEFAULT_TAG,
     'STRATUSLAB_DOWNTIME_FILE': None,

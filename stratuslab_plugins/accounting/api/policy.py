@@ -63,6 +63,27 @@ def make_enforcer(conf):
     return enforcer
 
 
+# Stand-ins for "the caller's own VO" and "another project of it": the
+# rules compare a target's values with the caller's, never read them.
+_CALLERS_VO = '(the VO of the caller\'s project)'
+_OTHER_PROJECT = '(another project of that VO)'
+
+
+def sees_vo_usage(enforcer, credentials):
+    """True if the API shows this caller usage beyond his own project.
+
+    That is, if ``accounting_api:usage:read`` grants him another project
+    of his own VO: site admins and VO managers by default. The Horizon
+    panel of VO usage is shown to exactly these callers.
+
+    :param credentials: the token's policy values, without ``vo`` (the
+        answer holds for whichever VO his project has).
+    """
+    return enforcer.enforce(
+        USAGE_READ, {'project_id': _OTHER_PROJECT, 'vo': _CALLERS_VO},
+        dict(credentials, vo=_CALLERS_VO))
+
+
 class Authorizer:
     """The policy decisions of one request.
 

@@ -246,7 +246,7 @@ class TestPostConfigUsageAPIAndDashboard(DevstackPluginTestCase):
         ours = sorted(name for name in os.listdir(os.path.join(
             TOP, 'stratuslab_plugins', 'dashboard', 'enabled'))
             if name[1].isdigit())
-        self.assertEqual(5, len(ours))
+        self.assertEqual(6, len(ours))
         self.assertEqual(ours, sorted(os.listdir(self.enabled_dir)))
 
         # clean takes ours away and leaves the other plugins' files.

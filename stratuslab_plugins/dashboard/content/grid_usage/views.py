@@ -1,4 +1,9 @@
-"""Admin > Grid > Usage: the chart, the table beneath, CSV, the queue.
+"""Grid usage pages: the chart, the table beneath, CSV, the queue.
+
+Served twice: Admin > Grid > Usage, and Project > Compute > Grid Usage
+for VO managers (:mod:`..vo_usage`). The API decides which VOs each user
+sees; the queue section appears to whom the API's policy lets read it
+(:mod:`stratuslab_plugins.dashboard.usage_policy`).
 
 The period comes from the query string (``since``, ``until`` as ISO
 dates, ``step`` ``day`` or ``month``), defaulting to this month by day.
@@ -14,6 +19,7 @@ import datetime
 import re
 
 from django import http
+from django import urls
 from django.utils.translation import gettext_lazy as _
 from horizon import messages
 from horizon import tables as horizon_tables
@@ -22,6 +28,7 @@ from stratuslab_plugins.accounting.api import client as usage_client_mod
 from stratuslab_plugins.dashboard import api
 from stratuslab_plugins.dashboard.content.grid_usage import chart
 from stratuslab_plugins.dashboard.content.grid_usage import tables
+from stratuslab_plugins.dashboard import usage_policy
 
 METRICS = ('wall_hours', 'cpu_hours')
 _DATE = re.compile(r'^\d{4}-\d{2}-\d{2}$')
@@ -82,11 +89,12 @@ class IndexView(horizon_tables.DataTableView):
         except usage_client_mod.APIError as exc:
             self.error = str(exc)
             return []
-        try:
-            self.queue = client.queue()
-        except usage_client_mod.APIError as exc:
-            messages.warning(self.request, _(
-                'The APEL queue state is unavailable: %s') % exc)
+        if usage_policy.reads_queue(self.request):
+            try:
+                self.queue = client.queue()
+            except usage_client_mod.APIError as exc:
+                messages.warning(self.request, _(
+                    'The APEL queue state is unavailable: %s') % exc)
         if not self.usage.get('vo_map_size'):
             messages.warning(self.request, _(
                 'The usage API has no VO map, so usage is not split by VO: '
@@ -99,7 +107,9 @@ class IndexView(horizon_tables.DataTableView):
         metric = self.request.GET.get('metric')
         metric = metric if metric in METRICS else METRICS[0]
         context.update(error=self.error, usage=self.usage, queue=self.queue,
-                       metric=metric, query=_form(self.request))
+                       metric=metric, query=_form(self.request),
+                       csv_url=urls.reverse(
+                           self.request.resolver_match.namespace + ':csv'))
         if self.usage:
             context['chart'] = chart.render(self.usage['series'], metric)
             context['partial_note'] = partial_note(self.usage)

@@ -7,6 +7,9 @@ chart, table, CSV and template are the real ones.
 
 import csv
 import io
+import os
+import shutil
+import tempfile
 
 from django.test import utils as django_test_utils
 from django.urls import reverse
@@ -147,3 +150,66 @@ class GridUsageViewTest(horizon_stubs.RestoresClientExceptions,
         self.assertMessageCount(res, warning=2)
         self.assertContains(res, 'vo_mapping_file')
         self.assertContains(res, 'No usage in this period.')
+
+
+VO_URL = reverse('horizon:project:vo_usage:index')
+
+
+class ProjectUserTestCase(horizon_stubs.RestoresClientExceptions,
+                          test.TestCase):
+    """A project member with the extra roles ``vo_roles``."""
+
+    vo_roles = ()
+
+    def _setup_user(self, **kwargs):
+        roles = [{'id': '2', 'name': 'member'}] + [
+            {'id': 'r-' + name, 'name': name} for name in self.vo_roles]
+        super()._setup_user(roles=roles, **kwargs)
+
+
+class VOManagerUsageViewTest(ProjectUserTestCase):
+    """Project > Compute > Grid Usage, shown as the usage API's policy says."""
+
+    vo_roles = ('vo_manager',)
+
+    @test.create_mocks({usage_client.UsageClient: ['usage', 'queue']})
+    def test_vo_manager_sees_his_vos_usage_without_the_queue(self):
+        self.mock_usage.return_value = usage_data.USAGE
+
+        res = self.client.get(VO_URL + '?since=2026-11-01')
+
+        self.assertTemplateUsed(res, TEMPLATE)
+        self.assertContains(res, 'Grid Usage')
+        self.assertEqual(4, res.context['chart'].count('<g class="series"'))
+        self.assertContains(res, reverse('horizon:project:vo_usage:csv'))
+        # The queue is for site admins (accounting_api:queue:read): the
+        # page does not ask for it.
+        self.mock_queue.assert_not_called()
+        self.assertNotContains(res, 'Outgoing APEL queue')
+
+    @test.create_mocks({usage_client.UsageClient: ['usage', 'queue']})
+    def test_a_policy_file_naming_another_role_is_followed(self):
+        directory = tempfile.mkdtemp()
+        self.addCleanup(shutil.rmtree, directory)
+        policy_file = os.path.join(directory, 'policy.yaml')
+        with open(policy_file, 'w') as stream:
+            stream.write('"accounting_api:vo_manager": '
+                         '"role:vo_admin and vo:%(vo)s"\n')
+        with django_test_utils.override_settings(
+                STRATUSLAB_ACCOUNTING_POLICY_FILE=policy_file):
+            res = self.client.get(VO_URL)
+
+        self.assertEqual(403, res.status_code)
+        self.mock_usage.assert_not_called()
+
+
+class MemberUsageViewTest(ProjectUserTestCase):
+    """A plain member: the API would show him his project only."""
+
+    @test.create_mocks({usage_client.UsageClient: ['usage', 'queue']})
+    def test_a_member_is_not_shown_the_panel(self):
+        res = self.client.get(VO_URL)
+
+        # Horizon's answer to a panel the user may not see.
+        self.assertEqual(403, res.status_code)
+        self.mock_usage.assert_not_called()
