@@ -13,8 +13,8 @@ stestr shows only for a test that fails or errors.
 
 ``testtools`` tests get the fixture through ``useFixture`` (so the
 details travel with the test's own); ``unittest`` tests (Horizon's and
-Django's) are wrapped in :class:`CapturedUnittest`, which writes what it
-collected to the real stderr only when the test did not pass.
+Django's) get a ``run`` that writes what it collected to the real stderr
+only when the test did not pass (:func:`_captured_run`).
 
 Output written by child processes (glance-api, the registry) goes to the
 files their fixtures give them, not through here.
@@ -84,41 +84,28 @@ def _capturing_setup(test, original_setup):
     return setUp
 
 
-class CapturedUnittest(unittest.TestCase):
-    """Runs a plain ``unittest`` test with its output collected.
+def _captured_run(test, original_run):
+    """Return a ``run`` for a plain ``unittest`` test that collects output.
 
-    Behaves as the wrapped test for ids and results; the output goes to
-    the real stderr only when the test failed or erred.
+    Set on the test instance rather than wrapping the test in another
+    object, so that ``unittest`` still sees the test's own class and runs
+    its class fixtures (``setUpClass``: Django's live server, for one);
+    the output goes to the real stderr only when the test did not pass.
     """
-
-    def __init__(self, test):
-        super().__init__('run')
-        self._test = test
-
-    def id(self):
-        return self._test.id()
-
-    def __str__(self):
-        return str(self._test)
-
-    def shortDescription(self):
-        return self._test.shortDescription()
-
-    def run(self, result=None):
+    def run(result=None):
         capture = CaptureOutput()
         outcome = _OutcomeWatch(result)
         capture.setUp()
         try:
-            # Calling the test (not its run()) lets Django's test cases
-            # set up their client and database around it.
-            self._test(outcome)
+            original_run(outcome)
             collected = capture.text() if outcome.failed else ''
         finally:
             capture.cleanUp()
         if collected:
             sys.stderr.write('\n--- output of %s ---\n%s\n'
-                             % (self._test.id(), collected))
+                             % (test.id(), collected))
         return result
+    return run
 
 
 class _OutcomeWatch(testtools.ExtendedToOriginalDecorator):
@@ -144,7 +131,10 @@ def capture_suite(suite):
             captured.addTest(test)
         elif isinstance(test, unittest.TestCase) and \
                 not isinstance(test, unittest.case._SubTest):
-            captured.addTest(CapturedUnittest(test))
+            # Django's __call__ sets up its client and database, then
+            # calls this run.
+            test.run = _captured_run(test, test.run)
+            captured.addTest(test)
         else:
             captured.addTest(test)
     return captured
