@@ -58,6 +58,32 @@ Possible values:
 Related options:
     * ``registry_username``
 """),
+    cfg.ListOpt(
+        'registry_token_realms',
+        default=[],
+        help="""
+Token services off the registry's host that may receive its credentials.
+
+Where credentials go: the password (Basic) and the registry's tokens
+(Bearer) are sent only to the registry's own origin (scheme, host and
+port of ``registry_url``), never to another origin a redirect, a
+``Location`` or a ``Link`` header names, even when it answers 401. When
+the registry asks for a Bearer token, the password goes to the token
+service (the challenge's ``realm``) only if that realm is on the
+registry's host (over HTTPS, or HTTP when the registry is HTTP) or its
+origin is listed here; otherwise the request fails with an error naming
+the realm and this option. List the origin of a registry whose token
+service lives elsewhere (Docker Hub's ``https://auth.docker.io``, a
+Harbor behind a separate identity host). Anonymous clients fetch
+anonymous tokens from any realm.
+
+Possible values:
+    * Origins, ``https://HOST[:PORT]``, comma-separated; empty (default)
+      allows only the registry's host.
+
+Related options:
+    * ``registry_url``, ``registry_username``, ``registry_password``
+"""),
     cfg.StrOpt(
         'registry_ca_file',
         help="""

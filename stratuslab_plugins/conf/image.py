@@ -96,6 +96,31 @@ Possible values:
 Related options:
     * ``appliance_username``
 """),
+    cfg.ListOpt(
+        'appliance_token_realms',
+        default=[],
+        help="""
+Token services off the registry's host that may receive its password.
+
+Where credentials go: ``appliance_password`` (Basic) and the
+registry's tokens (Bearer) are sent only to the origin (scheme, host
+and port) of ``appliance_registry_url``, never to another origin a
+redirect, a ``Location`` or a ``Link`` header names, even when it
+answers 401; registries named by other locations are read
+anonymously. When the registry asks for a Bearer token, the password
+goes to the token service (the challenge's ``realm``) only if that
+realm is on the registry's host (over HTTPS, or HTTP when the
+registry is HTTP) or its origin is listed here; otherwise the read or
+upload fails with an error naming the realm and this option.
+
+Possible values:
+    * Origins, ``https://HOST[:PORT]``, comma-separated; empty (default)
+      allows only the registry's host.
+
+Related options:
+    * ``appliance_registry_url``
+    * ``appliance_username``
+"""),
     cfg.StrOpt(
         'appliance_ca_file',
         help="""

@@ -334,14 +334,16 @@ class Store(glance_store.driver.Store):
         self.READ_CHUNKSIZE = registry.DOWNLOAD_CHUNK_SIZE
         self._close_clients()
         self.policy = None
-        if conf.appliance_trust_policy_file:
-            try:
+        try:
+            for realm in conf.appliance_token_realms:
+                registry.locations.check_origin(
+                    realm, 'appliance_token_realms entry')
+            if conf.appliance_trust_policy_file:
                 self.policy = trust.TrustPolicy.load(
                     conf.appliance_trust_policy_file)
-            except appliance_exceptions.ApplianceError as error:
-                raise exceptions.BadStoreConfiguration(
-                    store_name=self.backend_group or SCHEME,
-                    reason=str(error))
+        except appliance_exceptions.ApplianceError as error:
+            raise exceptions.BadStoreConfiguration(
+                store_name=self.backend_group or SCHEME, reason=str(error))
         self._url_prefix = self._location_prefix()
         super().configure(re_raise_bsc=re_raise_bsc)
 
@@ -404,7 +406,9 @@ class Store(glance_store.driver.Store):
                     ca_file=conf.appliance_ca_file,
                     insecure=conf.appliance_insecure,
                     retries=conf.appliance_retries,
-                    chunk_size=self.WRITE_CHUNKSIZE)
+                    chunk_size=self.WRITE_CHUNKSIZE,
+                    token_realms=conf.appliance_token_realms if mine
+                    else ())
                 self._clients[netloc] = client
             return client
 

@@ -16,9 +16,17 @@ given with::
     --os-appliance-registry-password PW    (OS_APPLIANCE_REGISTRY_PASSWORD)
     --os-appliance-registry-cacert FILE    (OS_APPLIANCE_REGISTRY_CACERT)
     --os-appliance-registry-insecure       (OS_APPLIANCE_REGISTRY_INSECURE)
+    --os-appliance-registry-token-realm ORIGIN[,ORIGIN]
+                                           (OS_APPLIANCE_REGISTRY_TOKEN_REALM)
 
 or the same keys without ``os_`` in a ``clouds.yaml`` cloud
 (``appliance_registry: https://...``).
+
+The password and the registry's tokens go only to the registry's own
+origin; a Bearer token realm off the registry's host receives the
+password only when its origin is given with
+``--os-appliance-registry-token-realm`` (see
+``stratuslab_plugins.appliance.registry.auth``).
 """
 
 
@@ -33,7 +41,7 @@ DEFAULT_API_VERSION = '1'
 API_VERSIONS = ('1',)
 
 _OPTIONS = ('registry', 'registry_username', 'registry_password',
-            'registry_cacert', 'registry_insecure')
+            'registry_cacert', 'registry_insecure', 'registry_token_realm')
 
 
 class ApplianceClient:
@@ -73,7 +81,14 @@ class ApplianceClient:
             username=self.settings.get('registry_username') if own else None,
             password=self.settings.get('registry_password') if own else None,
             ca_file=self.settings.get('registry_cacert'),
-            insecure=bool(self.settings.get('registry_insecure')))
+            insecure=bool(self.settings.get('registry_insecure')),
+            token_realms=self._token_realms() if own else ())
+
+    def _token_realms(self):
+        value = self.settings.get('registry_token_realm') or ()
+        if isinstance(value, str):
+            value = value.split(',')
+        return [realm.strip() for realm in value if realm.strip()]
 
     @property
     def repository(self):
@@ -108,4 +123,9 @@ def build_option_parser(parser):
     options.add_env_option(
         parser, '--os-appliance-registry-insecure', flag=True,
         help='Do not verify the registry TLS certificate (testing only)')
+    options.add_env_option(
+        parser, '--os-appliance-registry-token-realm',
+        metavar='<origin>[,<origin>]',
+        help='Origins (https://HOST[:PORT]) of token services off the '
+             'registry host that may receive the registry password')
     return parser

@@ -34,11 +34,13 @@ class RegistryFixture(fixtures.Fixture):
         (tests/functional/appliance/token_server.py): the registry then
         requires Bearer tokens from it, as Harbor does.
     :param access_log: log every request, for :meth:`served`.
+    :param extra_config: more configuration sections (``middleware``...).
     """
 
     def __init__(self, tls=False, users=None, token_server=None,
-                 access_log=False):
+                 access_log=False, extra_config=None):
         super().__init__()
+        self.extra_config = extra_config or {}
         self.tls = tls
         self.users = users or {}
         self.token_server = token_server
@@ -47,7 +49,7 @@ class RegistryFixture(fixtures.Fixture):
 
     def _setUp(self):
         self.workdir = self.useFixture(fixtures.TempDir()).path
-        extra = {}
+        extra = dict(self.extra_config)
         if self.tls:
             extra['http'] = {'tls': self._tls_files()}
         if self.users:

@@ -77,6 +77,9 @@ class RegistryClient(uploads.Uploads, downloads.Downloads,
     :param chunk_size: bytes of upload data kept to resend after a
         broken connection (the resend window); the upload's memory use is
         about this much, whatever the blob's size.
+    :param token_realms: origins (``https://HOST[:PORT]``) of token
+        services off the registry's host that may receive ``password``
+        (see :mod:`.auth` for where credentials go).
     """
 
 
@@ -95,4 +98,5 @@ def client_from_conf(conf, group='appliance'):
         password=opts.registry_password, ca_file=opts.registry_ca_file,
         insecure=opts.registry_insecure, timeout=opts.registry_timeout,
         retries=opts.registry_retries,
-        chunk_size=opts.upload_chunk_size * 1024 * 1024)
+        chunk_size=opts.upload_chunk_size * 1024 * 1024,
+        token_realms=opts.registry_token_realms)

@@ -45,3 +45,43 @@ def parse_blob_url(url):
     repository = identifiers.check_repository(match.group(1))
     return check_registry_url('%s://%s' % (parts.scheme, parts.netloc)), \
         repository, match.group(2)
+
+
+_DEFAULT_PORTS = {'http': 80, 'https': 443}
+
+
+def origin_of(url):
+    """Return the origin ``(scheme, host, port)`` of a URL, or None.
+
+    Two URLs share an origin when scheme, host (case-insensitive) and
+    port (the scheme's default when absent) are equal: the unit to which
+    credentials are scoped (RFC 6454).
+    """
+    try:
+        parts = urllib.parse.urlsplit(url or '')
+        port = parts.port
+    except ValueError:
+        return None
+    scheme = parts.scheme.lower()
+    if scheme not in _DEFAULT_PORTS or not parts.hostname:
+        return None
+    return scheme, parts.hostname.lower(), port or _DEFAULT_PORTS[scheme]
+
+
+def format_origin(origin):
+    """``scheme://host:port`` of an :func:`origin_of` tuple."""
+    scheme, host, port = origin
+    return '%s://%s:%d' % (scheme, '[%s]' % host if ':' in host else host,
+                           port)
+
+
+def check_origin(value, what='Token realm origin'):
+    """Return the origin of ``value``, an ``http(s)://HOST[:PORT]``."""
+    origin = origin_of(value)
+    parts = urllib.parse.urlsplit(value or '')
+    if (origin is None or parts.path not in ('', '/') or parts.query
+            or parts.fragment or '@' in parts.netloc):
+        raise exceptions.InvalidInput(
+            '%s %r is invalid: give scheme, host and optional port only, '
+            'for example https://auth.registry.example.' % (what, value))
+    return origin

@@ -50,7 +50,7 @@ class Transport:
 
     def __init__(self, url, username=None, password=None, ca_file=None,
                  insecure=False, timeout=60, retries=5, backoff=0.5,
-                 chunk_size=uploads.UPLOAD_CHUNK_SIZE):
+                 chunk_size=uploads.UPLOAD_CHUNK_SIZE, token_realms=()):
         self.url = locations.check_registry_url(url)
         self.chunk_size = int(chunk_size)
         self.timeout = timeout
@@ -68,7 +68,8 @@ class Transport:
                         'request.', self.url)
         self.session.verify = False if insecure else (ca_file or True)
         self.session.auth = auth.RegistryAuth(
-            username, password, token_session=self.session)
+            self.url, username, password, token_session=self.session,
+            token_realms=token_realms)
 
     def close(self):
         self.session.close()

@@ -27,19 +27,25 @@ ISSUER = 'test-token-issuer'
 
 
 class TokenServer(fixtures.Fixture):
-    """Issue registry tokens to ``users`` ({name: password})."""
+    """Issue registry tokens to ``users`` ({name: password}).
 
-    def __init__(self, users):
+    :param host: the host name of the realm URL the registry announces
+        (``localhost`` puts the token service off the registry's host).
+    """
+
+    def __init__(self, users, host='127.0.0.1'):
         super().__init__()
         self.users = users
+        self.host = host
         self.requests = []
 
     def _setUp(self):
         ca = pki.make_ca('Token Signing CA')
         self.signer = pki.issue(ca, 'token signer')
         self.root_bundle = ca.cert_pem()
-        self.realm = 'http://127.0.0.1:%d/token' % loopback_http.serve(
-            self, self._handler())
+        self.origin = 'http://%s:%d' % (self.host, loopback_http.serve(
+            self, self._handler()))
+        self.realm = self.origin + '/token'
 
     def _authorized(self, header):
         return loopback_http.basic_user(header, self.users)

@@ -301,6 +301,19 @@ class StoreConfigurationTest(testtools.TestCase):
         self.assertIsNone(
             store._client('elsewhere.example').session.auth.username)
 
+    def test_token_realms(self):
+        store = self.store(appliance_registry_url='https://r.example',
+                           appliance_username='robot',
+                           appliance_token_realms=['https://auth.example'])
+        self.assertTrue(store._client().session.auth.realm_allowed(
+            'https://auth.example/token'))
+        error = self.assertRaises(
+            exceptions.BadStoreConfiguration, self.store,
+            appliance_registry_url='https://r.example',
+            appliance_token_realms=['auth.example'])
+        self.assertIn('appliance_token_realms', str(error))
+        self.assertIn("'auth.example'", str(error))
+
 
 class LocationClassTest(testtools.TestCase):
 

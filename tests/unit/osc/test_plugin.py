@@ -46,6 +46,22 @@ class PluginTest(testtools.TestCase):
         other = client.client_for('https://elsewhere.example')
         self.assertIsNone(other.session.auth.username)
 
+    def test_token_realms_reach_only_our_registry(self):
+        self.useFixture(fixtures.EnvironmentVariable(
+            'OS_APPLIANCE_REGISTRY_TOKEN_REALM',
+            'https://auth.example, https://idp.example:8443'))
+        parser = plugin.build_option_parser(argparse.ArgumentParser())
+        realms = parser.parse_args([]).os_appliance_registry_token_realm
+        client = plugin.make_client(instance(
+            appliance_registry='https://registry.example',
+            appliance_registry_username='robot',
+            appliance_registry_token_realm=realms))
+        self.assertTrue(client.registry.session.auth.realm_allowed(
+            'https://idp.example:8443/token'))
+        other = client.client_for('https://elsewhere.example')
+        self.assertFalse(other.session.auth.realm_allowed(
+            'https://idp.example:8443/token'))
+
     def test_commands_need_no_keystone(self):
         for name in dir(appliance):
             cls = getattr(appliance, name)

@@ -40,3 +40,23 @@ class URLTest(testtools.TestCase):
                     'https://h/v2/A/blobs/' + DIGEST):
             self.assertRaises(exceptions.InvalidInput,
                               registry.parse_blob_url, bad)
+
+
+class OriginTest(testtools.TestCase):
+
+    def test_origins_compare_scheme_host_and_port(self):
+        origin = registry.locations.origin_of
+        self.assertEqual(('https', 'r.example', 443),
+                         origin('HTTPS://R.example/v2/x'))
+        self.assertEqual(origin('http://r.example:80/a'),
+                         origin('http://r.example/b'))
+        self.assertNotEqual(origin('http://r.example'),
+                            origin('https://r.example'))
+        self.assertNotEqual(origin('http://r.example:5000'),
+                            origin('http://r.example:5001'))
+        for bad in ('ftp://r.example', 'https://', 'https://h:99999999',
+                    '', None, '/v2/x'):
+            self.assertIsNone(origin(bad))
+        self.assertEqual('http://[::1]:5000',
+                         registry.locations.format_origin(
+                             origin('http://[::1]:5000/v2/')))
