@@ -78,6 +78,16 @@ class ApplianceRepository:
             return False
         return True
 
+    def publish(self, reference, appliance, file_name=None):
+        """Publish ``appliance``, whose blob the registry holds, at a tag.
+
+        :param reference: ``REPOSITORY:TAG``.
+        :param appliance: its ``sha256`` names the blob, its first
+            location is where readers fetch it.
+        :returns: the appliance as readers will see it.
+        """
+        return self._publish(self._tagged(reference), appliance, file_name)
+
     def _publish(self, ref, appliance, file_name=None):
         config = self.client.push_bytes(ref.repository,
                                         registry.EMPTY_CONFIG)

@@ -24,6 +24,10 @@ sample``)::
         mode: location             # or import, with store: NAME
         on_replace: retire         # or hide
         grace_period: 72           # hours before retired images go
+        adopt:                     # plain HTTPS files of image lists
+          registry: https://registry.example.org
+          repository: adopted/vo.example.org
+          ca_file: /etc/ssl/certs/ca-certificates.crt   # optional
 
 Reading validates every setting and names the file, the VO and the key
 that is wrong; nothing here touches the network or Glance.
@@ -36,6 +40,7 @@ import os
 import yaml
 
 from stratuslab_plugins.appliance import exceptions
+from stratuslab_plugins.appliance import identifiers
 from stratuslab_plugins.appliance import model
 from stratuslab_plugins.appliance import registry
 from stratuslab_plugins.appliance import trust
@@ -52,7 +57,8 @@ FILE_FORMATS = model.DISK_FORMATS + ('ova',)
 
 _SUBSCRIPTION_KEYS = ('sources', 'ca_path', 'trust_policy', 'projects',
                       'visibility', 'disk_formats', 'tag', 'mode', 'store',
-                      'on_replace', 'grace_period')
+                      'on_replace', 'grace_period', 'adopt')
+_ADOPT_KEYS = ('registry', 'repository', 'ca_file')
 _SOURCE_KEYS = {'image_list': (), 'registry': ('project', 'tags')}
 
 
@@ -88,6 +94,21 @@ class Source:
         return fnmatch.fnmatchcase(tag, self.tags)
 
 
+@dataclasses.dataclass(frozen=True)
+class Adoption:
+    """Where a VO's appliances published as plain files are adopted.
+
+    :param registry: URL of the site's registry (the sync pushes with the
+        credentials of ``[appliance] registry_url`` when it is that one).
+    :param repository: the repository they are pushed to.
+    :param ca_file: CA bundle of the file servers; None for the system's.
+    """
+
+    registry: str
+    repository: str
+    ca_file: str = None
+
+
 @dataclasses.dataclass
 class Subscription:
     """What one VO wants in Glance (see the module docstring)."""
@@ -105,6 +126,7 @@ class Subscription:
     store: str = None
     on_replace: str = 'retire'
     grace_period: int = DEFAULT_GRACE_HOURS
+    adopt: Adoption = None
 
     def accepts_format(self, file_format):
         """True if ``file_format`` (a disk format, or ``ova``) is wanted."""
@@ -175,6 +197,21 @@ class _Reader:
                       tags=self.string(data.get('tags', '*'),
                                        where + '.tags'))
 
+    def adoption(self, data, where):
+        if not isinstance(data, dict) or set(data) - set(_ADOPT_KEYS):
+            self.fail(where, 'a mapping of registry, repository and '
+                      'optionally ca_file, not %r' % (data,))
+        try:
+            url = registry.check_registry_url(
+                self.string(data.get('registry'), where + '.registry'))
+            repository = identifiers.check_repository(self.string(
+                data.get('repository'), where + '.repository'))
+        except exceptions.InvalidInput as error:
+            self.fail(where, str(error).rstrip('.'))
+        ca_file = data.get('ca_file')
+        return Adoption(url, repository, ca_file and self.string(
+            ca_file, where + '.ca_file'))
+
     def policy(self, value, where):
         if isinstance(value, dict):
             return trust.TrustPolicy.from_dict(
@@ -233,6 +270,9 @@ class _Reader:
                           'must be a whole number of hours >= 0, not %r'
                           % (hours,))
             fields['grace_period'] = hours
+        if settings.get('adopt') is not None:
+            fields['adopt'] = self.adoption(settings['adopt'],
+                                            where + '.adopt')
         if fields.get('mode') == 'import' and not fields.get('store'):
             self.fail(where, 'mode import copies into a Glance store: name '
                       'it with store')

@@ -9,8 +9,10 @@ atrope)::
 
 Reads ``[sync] subscriptions_file``, verifies every source, and applies
 to Glance what differs (see ``stratuslab_plugins.appliance.sync``). It
-prints one line per VO (with its wall time and the sync's own CPU time
-per appliance), then one per action.
+prints one line per VO (with its wall time, the sync's own CPU time per
+appliance and the bytes fetched to adopt plain files into the site's
+registry), then one per action; while a file is adopted, its progress (a
+bar on a terminal, else a line at every tenth).
 
 Exit status: 0 when every VO synced, 1 when a source failed verification
 or an action failed (the others went ahead; the next run retries), 2 on
@@ -22,6 +24,7 @@ import threading
 
 from oslo_config import cfg
 from oslo_log import log as logging
+import tqdm
 
 from stratuslab_plugins.appliance import exceptions
 from stratuslab_plugins.appliance import registry
@@ -98,6 +101,66 @@ class RegistryClients:
             client.close()
 
 
+class Progress:
+    """The progress of the files the sync adopts, on the console.
+
+    Called with a label and a size, it returns the display of one file:
+    a bar on stderr when stderr is a terminal, else a line to ``out`` at
+    every tenth of the file (what cron mails and journals keep).
+    Adoptions run side by side: lines are written whole.
+    """
+
+    STEPS = 10
+
+    def __init__(self, out, terminal=None):
+        self.out = out
+        self.terminal = (sys.stderr.isatty() if terminal is None
+                         else terminal)
+        self.lock = threading.Lock()
+
+    def __call__(self, label, total):
+        if self.terminal:
+            return _Bar(tqdm.tqdm(total=total, desc=label, unit='B',
+                                  unit_scale=True, unit_divisor=1024,
+                                  file=sys.stderr, leave=False))
+        return _Lines(self, label, total)
+
+    def write(self, line):
+        with self.lock:
+            self.out.write(line + '\n')
+
+
+class _Bar:
+    def __init__(self, bar):
+        self.bar = bar
+
+    def __call__(self, count):
+        self.bar.update(count)
+
+    def close(self):
+        self.bar.close()
+
+
+class _Lines:
+    def __init__(self, progress, label, total):
+        self.progress, self.label, self.total = progress, label, total
+        self.done = 0
+        self.shown = 0
+        progress.write('  %s: %d bytes to fetch' % (label, total))
+
+    def __call__(self, count):
+        self.done += count
+        step = self.done * Progress.STEPS // max(self.total, 1)
+        if step > self.shown:
+            self.shown = step
+            self.progress.write('  %s: %d%%, %d of %d bytes' % (
+                self.label, min(100, step * 100 // Progress.STEPS),
+                self.done, self.total))
+
+    def close(self):
+        pass
+
+
 def load_vo_map(conf, chosen):
     """The VO map, read only when a subscription lists no project."""
     if all(subscription.projects is not None for subscription in chosen):
@@ -131,7 +194,8 @@ def run(conf, out, connection=None):
         syncer = runner.Synchronizer(
             glance_sync.GlanceCatalog(connection or connect(conf),
                                       workers=conf.sync.workers), clients,
-            vo_map=vos, dry_run=conf.dry_run, workers=conf.sync.workers)
+            vo_map=vos, dry_run=conf.dry_run, workers=conf.sync.workers,
+            progress=Progress(out))
         reports = syncer.run(chosen)
     finally:
         clients.close()

@@ -71,16 +71,24 @@ class VOReport:
     def ok(self):
         return self.error is None and not self.failed
 
+    @property
+    def fetched(self):
+        """Bytes fetched to adopt plain files (see ``sources.prepare``)."""
+        return sum(getattr(action.args.get('offer'), 'fetched', 0)
+                   for action in self.planned if action.kind == 'register')
+
     def summary(self):
         if self.error:
             return 'VO %s: unchanged, %s' % (self.vo, self.error)
         verb = 'would run' if self.dry_run else 'ran'
+        fetched = (', %d bytes fetched' % self.fetched if self.fetched
+                   else '')
         return ('VO %s: %d appliances offered, %d images managed, %s %d '
-                'actions, %d failed, %d rejected, %d skipped; %.1f s, '
+                'actions, %d failed, %d rejected, %d skipped%s; %.1f s, '
                 '%.1f ms of the sync\'s CPU per appliance'
                 % (self.vo, self.offers, self.managed, verb,
                    len(self.planned), len(self.failed), len(self.rejected),
-                   len(self.skipped), self.seconds,
+                   len(self.skipped), fetched, self.seconds,
                    1000 * self.cpu_seconds / max(1, self.offers)))
 
 
@@ -93,15 +101,18 @@ class Synchronizer:
         none (a :class:`grid.vo_map.VOMap`).
     :param dry_run: plan and report, write nothing.
     :param workers: images handled side by side.
+    :param progress: shows the progress of files adopted for
+        registration (see ``sources.prepare``); None shows nothing.
     """
 
     def __init__(self, catalog, client_for, vo_map=None, dry_run=False,
-                 workers=DEFAULT_WORKERS):
+                 workers=DEFAULT_WORKERS, progress=None):
         self.catalog = catalog
         self.client_for = client_for
         self.vo_map = vo_map
         self.dry_run = dry_run
         self.workers = max(1, workers)
+        self.progress = progress
 
     def run(self, subscriptions, at=None):
         """Sync each subscription; return one :class:`VOReport` each."""
@@ -240,9 +251,12 @@ class Synchronizer:
     def _register(self, subscription, args):
         """Create the image and give it its data; return its id.
 
-        Sharing it is round 2's work.
+        A plain file is adopted into the site's registry first (see
+        ``sources.prepare``). Sharing the image is round 2's work.
         """
-        spec, offer = args['spec'], args['offer']
+        offer = args['offer']
+        spec = sources_mod.prepare(offer, args['spec'], subscription,
+                                   self.client_for, self.progress)
         image_id = self.catalog.create_image(spec, subscription.tag)
         if subscription.mode == 'location':
             self.catalog.add_location(image_id, spec)

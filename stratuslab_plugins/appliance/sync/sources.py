@@ -12,12 +12,18 @@ then changes nothing for that VO.
 What comes out, per subscription (:class:`Catalogue`):
 
 * ``offers``: trusted appliances, each with the ``appliance://`` location
-  the Glance store reads it from (:class:`Offer`);
+  the Glance store reads it from (:class:`Offer`). An entry whose
+  ``hv:uri`` is a plain HTTPS (or HTTP) file, as in classic AppDB lists,
+  is offered for adoption when the subscription says where (``adopt``):
+  :func:`prepare` copies it into the site's registry
+  (:mod:`stratuslab_plugins.appliance.adoption`) when it is registered,
+  and it is then registered like any registry appliance;
 * ``rejected``: ``{identifier: reason}`` of appliances the list still
   names but the site must not run (expired, deprecated, denied, format
   not accepted): their images are retired;
 * ``skipped``: ``{identifier: reason}`` of trusted appliances the sync
-  cannot register (no registry location): their images are left alone.
+  cannot register (no registry location, or a file and no ``adopt``):
+  their images are left alone.
 """
 
 import dataclasses
@@ -25,6 +31,7 @@ import urllib.parse
 
 import requests
 
+from stratuslab_plugins.appliance import adoption
 from stratuslab_plugins.appliance import exceptions
 from stratuslab_plugins.appliance import hashing
 from stratuslab_plugins.appliance import image_list
@@ -35,6 +42,8 @@ from stratuslab_plugins.appliance import trust
 #: Scheme of the locations the Glance ``appliance`` store reads.
 LOCATION_SCHEME = 'appliance'
 FETCH_TIMEOUT = 60
+ADOPT_HINT = ('; it is a plain file: set adopt in the subscription to '
+              'adopt it into the site\'s registry')
 
 
 class SourceError(exceptions.ApplianceError):
@@ -51,6 +60,9 @@ class Offer:
     :param list_id: the image list's identifier, or None.
     :param entry: the list's own ``hv:image`` object, as signed (fields
         the model does not keep, such as ``ad:mpuri``, included).
+    :param download: the URL of a file to adopt; ``location`` is then
+        that URL and ``blob`` None until :func:`prepare` adopted it.
+    :param fetched: bytes :func:`prepare` fetched from ``download``.
     """
 
     appliance: object
@@ -59,6 +71,8 @@ class Offer:
     source: str
     list_id: str = None
     entry: dict = None
+    download: str = None
+    fetched: int = 0
 
 
 @dataclasses.dataclass
@@ -122,15 +136,62 @@ def _read_list(source, subscription, catalogue, at):
         if not verdict.trusted:
             catalogue.rejected[appliance.identifier] = verdict.reason
             continue
+        uri = appliance.locations[0] if appliance.locations else ''
+        common = dict(source=source.label, list_id=listed.identifier,
+                      entry=entries.get(appliance.identifier))
         try:
-            blob = registry.parse_blob_url(appliance.locations[0]
-                                           if appliance.locations else '')
+            blob = registry.parse_blob_url(uri)
         except exceptions.InvalidInput as error:
-            catalogue.skipped[appliance.identifier] = str(error)
+            if not adoption.is_file_url(uri):
+                catalogue.skipped[appliance.identifier] = str(error)
+            elif not subscription.adopt:
+                catalogue.skipped[appliance.identifier] = (
+                    str(error).rstrip('.') + ADOPT_HINT)
+            else:
+                catalogue.offers.append(Offer(appliance, uri, None,
+                                              download=uri, **common))
             continue
         catalogue.offers.append(Offer(
-            appliance, appliance_location(*blob), blob, source.label,
-            listed.identifier, entries.get(appliance.identifier)))
+            appliance, appliance_location(*blob), blob, **common))
+
+
+def prepare(offer, spec, subscription, client_for, progress=None):
+    """Adopt the offer's file if it has one; return the spec to register.
+
+    Called by the runner just before it registers ``offer``: a file is
+    fetched only for an appliance that gets an image (never in a dry
+    run, never for one Glance has). Afterwards the offer is a registry
+    offer: ``blob`` and ``location`` name the adopted blob, ``fetched``
+    the bytes it cost.
+
+    :param progress: makes the progress display of one download:
+        ``progress(label, total)`` returns a callable taking byte counts,
+        with a ``close()``.
+    :raises ApplianceError: the adoption failed; nothing was published.
+    """
+    if offer.download is None:
+        return spec
+    target = subscription.adopt
+    client = client_for(target.registry)
+    bar = progress('adopt %s (%s)' % (offer.appliance.title,
+                                      offer.appliance.identifier),
+                   offer.appliance.size) if progress else None
+    session = adoption.download_session(target.ca_file)
+    try:
+        adopted = adoption.adopt(client, target.repository, offer.appliance,
+                                 offer.download, session, progress=bar)
+    except exceptions.ApplianceError as error:
+        offer.fetched += getattr(error, 'fetched', 0)
+        raise
+    finally:
+        session.close()
+        if bar is not None:
+            bar.close()
+    offer.fetched += adopted.fetched
+    offer.blob = (client.url, target.repository, adopted.digest)
+    offer.location = appliance_location(*offer.blob, tag=adopted.tag)
+    offer.download = None
+    return dataclasses.replace(spec, location=offer.location)
 
 
 def _read_registry(source, subscription, catalogue, at, client_for):

@@ -1,8 +1,9 @@
-"""What the tests' stand-in HTTP servers share (token_server, harbor_api).
+"""What the tests' stand-in HTTP servers share (token_server, harbor_api,
+file_server).
 
 Each serves a ``BaseHTTPRequestHandler`` on 127.0.0.1 from a thread for
-the duration of its fixture, and checks Basic credentials against a
-``{user: password}`` dict.
+the duration of its fixture (over TLS when given an ``ssl`` context), and
+checks Basic credentials against a ``{user: password}`` dict.
 """
 
 import base64
@@ -10,9 +11,14 @@ import http.server
 import threading
 
 
-def serve(fixture, handler):
-    """Serve ``handler`` until ``fixture`` cleans up; return the port."""
+def serve(fixture, handler, tls=None):
+    """Serve ``handler`` until ``fixture`` cleans up; return the port.
+
+    :param tls: an ``ssl.SSLContext`` to serve HTTPS with.
+    """
     server = http.server.ThreadingHTTPServer(('127.0.0.1', 0), handler)
+    if tls is not None:
+        server.socket = tls.wrap_socket(server.socket, server_side=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     fixture.addCleanup(server.server_close)

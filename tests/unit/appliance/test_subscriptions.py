@@ -93,6 +93,26 @@ class ParseTest(testtools.TestCase):
                             'projects': ['p']}, 'only shared')
         self.assertRefused({'sources': LIST}, 'unknown keys extra',
                            extra=1)
+        for adopt, named in (('https://r', 'a mapping'),
+                             ({'registry': 'ftp://r', 'repository': 'a'},
+                              'ftp://r'),
+                             ({'registry': 'https://r', 'repository': 'A/..'},
+                              "'A/..'"),
+                             ({'registry': 'https://r'}, 'adopt.repository'),
+                             ({'registry': 'https://r', 'repository': 'a',
+                               'ca_file': 3}, 'adopt.ca_file')):
+            self.assertRefused({'sources': LIST, 'adopt': adopt},
+                               'VO vo.example.adopt', named)
+
+    def test_adopt(self):
+        sub = parse({'sources': LIST, 'adopt': {
+            'registry': 'https://reg.example/', 'repository': 'adopted/vo',
+            'ca_file': '/etc/ssl/ca.pem'}})
+        self.assertEqual(subscriptions.Adoption(
+            'https://reg.example', 'adopted/vo', '/etc/ssl/ca.pem'),
+            sub.adopt)
+        self.assertIsNone(parse({'sources': LIST}).adopt)
+        self.assertTrue(sub.accepts_format('ova'))
 
     def test_trust_policy_file_relative_to_the_subscriptions_file(self):
         tmp = self.useFixture(fixtures.TempDir()).path
@@ -133,3 +153,5 @@ class ParseTest(testtools.TestCase):
         self.assertEqual('import', subs['biomed'].mode)
         self.assertEqual(['registry'], [
             s.kind for s in subs['vo.example.org'].sources][1:])
+        self.assertEqual('adopted/vo.example.org',
+                         subs['vo.example.org'].adopt.repository)

@@ -102,3 +102,21 @@ class ListSourceTest(SignedListCase):
     def test_unreadable_source_raises(self):
         error = self.assertRaises(sources.SourceError, self.read)
         self.assertIn('Cannot read image list %s' % self.path, str(error))
+
+    def test_plain_files_are_offered_for_adoption(self):
+        web = appliance('Web', location='https://web.example/ubuntu.qcow2')
+        ftp = appliance('Ftp', location='ftp://web.example/ubuntu.qcow2')
+        self.write([web, ftp])
+        found = self.read()
+        self.assertIn('set adopt in the subscription',
+                      found.skipped[web.identifier])
+        self.assertNotIn('set adopt', found.skipped[ftp.identifier])
+        found = self.read(adopt={'registry': 'https://reg.example',
+                                 'repository': 'adopted/vo'})
+        offer, = found.offers
+        self.assertEqual(
+            (web.identifier, 'https://web.example/ubuntu.qcow2', None,
+             'https://web.example/ubuntu.qcow2'),
+            (offer.appliance.identifier, offer.download, offer.blob,
+             offer.location))
+        self.assertEqual([ftp.identifier], list(found.skipped))
