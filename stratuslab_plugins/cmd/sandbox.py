@@ -138,8 +138,10 @@ def interrupt_handler(workdir, keep, err=sys.stderr, end=os._exit):
                   'services\n' % signal.Signals(signum).name)
         err.flush()
         stop_child_processes(timeout=5)
+        from stratuslab_plugins.sandbox import workdir as sandbox_dir
+        # Ctrl-C may come while the last step writes the report.
+        sandbox_dir.remove_partial_report(workdir)
         if not keep:
-            from stratuslab_plugins.sandbox import workdir as sandbox_dir
             sandbox_dir.remove_service_data(workdir)
         err.write('stratuslab-sandbox: stopped; the run is incomplete '
                   '(no report was written)\n')

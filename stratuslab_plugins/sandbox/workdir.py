@@ -38,6 +38,11 @@ def remove_service_data(workdir):
     return _remove(workdir, SERVICE_DATA)
 
 
+def remove_partial_report(workdir):
+    """Remove a report an interrupted run was writing (``report.json.tmp``)."""
+    return _remove(workdir, ('report.json.tmp',))
+
+
 def start_clean(workdir):
     """Remove everything an earlier run left; return what was removed.
 

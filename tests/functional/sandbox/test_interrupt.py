@@ -87,17 +87,19 @@ class InterruptTest(testtools.TestCase):
         os.killpg(pgid, signal.SIGINT)
         started = time.monotonic()
         try:
-            rest, _ = process.communicate(timeout=STOP_WITHIN)
+            process.wait(timeout=STOP_WITHIN)
         except subprocess.TimeoutExpired:
             self.fail('the sandbox was still running %ds after Ctrl-C'
                       % STOP_WITHIN)
-        output.append(rest)
         # Its children may need the rest of the allowance to go.
         while group_members(pgid) and \
                 time.monotonic() - started < STOP_WITHIN:
             time.sleep(0.2)
         self.assertEqual([], [p.pid for p in group_members(pgid)],
                          'processes left after Ctrl-C')
+        # Read through the same buffered stream the steps were read from
+        # (communicate() would skip what it had buffered).
+        output.append(process.stdout.read())
         return process.returncode
 
     def check_interrupted_at(self, step):

@@ -63,6 +63,7 @@ class TestInterruptHandler(base.BaseTestCase):
         workdir = self.useFixture(fixtures.TempDir()).path
         os.makedirs(os.path.join(workdir, 'registry'))
         open(os.path.join(workdir, 'report.json'), 'w').close()
+        open(os.path.join(workdir, 'report.json.tmp'), 'w').close()
         child = subprocess.Popen(['sleep', '60'])
         self.addCleanup(child.kill)
         self.addCleanup(signal.signal, signal.SIGINT,
