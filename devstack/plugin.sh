@@ -143,6 +143,21 @@ function configure_stratuslab_glance {
     iniset "$GLANCE_API_CONF" DEFAULT do_secure_hash "$STRATUSLAB_GLANCE_DO_SECURE_HASH"
 }
 
+# The ledger's URL: the one given, else a database of devstack's own
+# server (DATABASE_TYPE is set by devstack's lib/database when mysql or
+# postgresql is enabled), else a SQLite file.
+function configure_stratuslab_ledger {
+    if [[ -n "$STRATUSLAB_LEDGER_URL" ]]; then
+        return
+    fi
+    if [[ -n "${DATABASE_TYPE:-}" ]]; then
+        recreate_database "$STRATUSLAB_DATABASE"
+        STRATUSLAB_LEDGER_URL=$(database_connection_url "$STRATUSLAB_DATABASE")
+    else
+        STRATUSLAB_LEDGER_URL=sqlite:///$STRATUSLAB_DATA_DIR/accounting.sqlite
+    fi
+}
+
 # One file for the publish run, the listener and the libvirt agent: they
 # share the ledger.
 function configure_stratuslab_accounting {
@@ -189,6 +204,9 @@ function configure_stratuslab {
     if [[ "$STRATUSLAB_ENABLE_APPLIANCE_STORE" == "True" ]]; then
         configure_stratuslab_registry
         configure_stratuslab_glance
+    fi
+    if [[ "$STRATUSLAB_ENABLE_ACCOUNTING" == "True" || "$STRATUSLAB_ENABLE_USAGE_API" == "True" ]]; then
+        configure_stratuslab_ledger
     fi
     if [[ "$STRATUSLAB_ENABLE_ACCOUNTING" == "True" ]]; then
         configure_stratuslab_nova_notifications

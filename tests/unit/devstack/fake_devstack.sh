@@ -29,6 +29,15 @@ function run_process { _record run_process "$@"; }
 function stop_process { _record stop_process "$@"; }
 function openstack { _record openstack "$@"; }
 function get_notification_url { echo "rabbit://stackrabbit:secret@127.0.0.1:5672/"; }
+# devstack's lib/database, for DATABASE_TYPE mysql or postgresql: the URLs
+# its lib/databases/* write (PyMySQL is devstack's MySQL driver).
+function recreate_database { _record recreate_database "$@"; }
+function database_connection_url {
+    case "$DATABASE_TYPE" in
+        mysql) echo "mysql+pymysql://root:secret@127.0.0.1/$1?charset=utf8" ;;
+        postgresql) echo "postgresql://root:secret@127.0.0.1/$1?client_encoding=utf8" ;;
+    esac
+}
 function configure_keystone_authtoken_middleware { _record configure_keystone_authtoken_middleware "$@"; }
 function create_service_user { _record create_service_user "$@"; }
 function get_or_create_role { _record get_or_create_role "$@"; }

@@ -190,6 +190,39 @@ class TestPostConfigGlance(DevstackPluginTestCase):
         for section in (conf, self.ini(self.nova_conf)):
             self.assertEqual(['admin'], section['grid_keystone']['username'])
 
+    def ledgers(self):
+        """The ledger URL of accounting.conf and of api.conf."""
+        return [self.ini(self._path('etc/stratuslab/%s.conf' % name))[
+            'accounting']['ledger_connection'] for name in ('accounting',
+                                                            'api')]
+
+    def test_ledger_goes_into_devstacks_mysql(self):
+        self.run_phase('stack', 'post-config', DATABASE_TYPE='mysql')
+        url = 'mysql+pymysql://root:secret@127.0.0.1/stratuslab?charset=utf8'
+        self.assertEqual([[url], [url]], self.ledgers())
+        self.assertIn('recreate_database stratuslab', self.calls())
+
+    def test_ledger_goes_into_devstacks_postgresql(self):
+        self.run_phase('stack', 'post-config', DATABASE_TYPE='postgresql',
+                       STRATUSLAB_DATABASE='grid_ledger')
+        url = ('postgresql://root:secret@127.0.0.1/grid_ledger'
+               '?client_encoding=utf8')
+        self.assertEqual([[url], [url]], self.ledgers())
+        self.assertIn('recreate_database grid_ledger', self.calls())
+
+    def test_ledger_is_sqlite_only_without_a_database_server(self):
+        self.run_phase('stack', 'post-config')
+        url = 'sqlite:///%s' % self._path('data/stratuslab/accounting.sqlite')
+        self.assertEqual([[url], [url]], self.ledgers())
+        self.assertFalse([c for c in self.calls() if 'database' in c])
+
+    def test_a_ledger_url_given_is_kept(self):
+        url = 'postgresql+psycopg2://acct:pw@db.example.org/acct'
+        self.run_phase('stack', 'post-config', DATABASE_TYPE='mysql',
+                       STRATUSLAB_LEDGER_URL=url)
+        self.assertEqual([[url], [url]], self.ledgers())
+        self.assertFalse([c for c in self.calls() if 'database' in c])
+
     def test_registry_config_points_at_the_data_dir(self):
         self.run_phase('stack', 'post-config', STRATUSLAB_REGISTRY_PORT='5999')
         with open(self._path('etc/stratuslab/registry.yml')) as f:
