@@ -53,6 +53,7 @@ user=gridadmin
 project=/root/stratuslab-plugins
 started=$(date +%s)
 timings=()
+current=
 
 # Processes whose root directory is inside the chroot.
 processes_in_root() {
@@ -66,11 +67,23 @@ processes_in_root() {
     done
 }
 
+# kill_tree PID: PID and every process below it.
+kill_tree() {
+    local child
+    for child in $(pgrep -P "$1"); do
+        kill_tree "$child"
+    done
+    kill "$1" 2>/dev/null || true
+}
+
 cleanup() {
     local status=$? signal pids round
     trap - EXIT INT TERM
+    # Clean up whatever fails on the way (no mount left: grep finds none).
+    set +e +o pipefail
     echo
     echo "=== cleaning up $root"
+    [ -n "$current" ] && kill_tree "$current"
     for round in 1 2 3 4 5 6 7 8 9 10; do
         pids=$(processes_in_root)
         [ -n "$pids" ] || break
@@ -99,13 +112,19 @@ cleanup() {
 trap cleanup EXIT
 trap 'echo "interrupted"; exit 130' INT TERM
 
-# timed LABEL COMMAND...: run COMMAND, note how long it took.
+# timed LABEL COMMAND...: run COMMAND, note how long it took. COMMAND
+# runs in the background and is waited for, so that a signal to this
+# script runs the cleanup at once (bash defers traps until a foreground
+# command ends).
 timed() {
     local label=$1 t0 rc=0
     shift
     printf '\n=== %s\n' "$label"
     t0=$(date +%s)
-    "$@" || rc=$?
+    "$@" &
+    current=$!
+    wait "$current" || rc=$?
+    current=
     timings+=("$(printf '%6ss  %s  (exit %d)' "$(( $(date +%s) - t0 ))" "$label" "$rc")")
     return "$rc"
 }
@@ -188,8 +207,10 @@ unprivileged_probe() {
 
 echo "fresh Debian 12 root in $root (mirror $(mirror))"
 mkdir -p "$root"
-timed "debootstrap --variant=minbase bookworm" \
+bootstrap() {
     debootstrap --variant=minbase bookworm "$root" "$(mirror)" >"$workdir/debootstrap.log"
+}
+timed "debootstrap --variant=minbase bookworm" bootstrap
 copy_host_settings
 mount_system
 timed "apt-get install python3 git" in_root bash -c \
