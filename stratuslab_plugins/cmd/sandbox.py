@@ -143,8 +143,12 @@ def interrupt_handler(workdir, keep, err=sys.stderr, end=os._exit):
         sandbox_dir.remove_partial_report(workdir)
         if not keep:
             sandbox_dir.remove_service_data(workdir)
-        err.write('stratuslab-sandbox: stopped; the run is incomplete '
-                  '(no report was written)\n')
+        if sandbox_dir.report_written(workdir):
+            err.write('stratuslab-sandbox: stopped after writing the '
+                      'report\n')
+        else:
+            err.write('stratuslab-sandbox: stopped; the run is incomplete '
+                      '(no report was written)\n')
         err.flush()
         end(128 + signum)
     return handle

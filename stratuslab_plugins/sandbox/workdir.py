@@ -43,6 +43,11 @@ def remove_partial_report(workdir):
     return _remove(workdir, ('report.json.tmp',))
 
 
+def report_written(workdir):
+    """Tell whether this run's report is in place (written whole)."""
+    return os.path.exists(os.path.join(workdir, 'report.json'))
+
+
 def start_clean(workdir):
     """Remove everything an earlier run left; return what was removed.
 
