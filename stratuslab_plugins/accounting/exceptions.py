@@ -41,18 +41,21 @@ class PermissionDenied(ExtractorError):
 
 
 class NotAvailable(ExtractorError):
-    """The cloud has no such thing (HTTP 404).
+    """The cloud has no such thing (HTTP 404, or no such service).
 
-    A resource deleted since it was named, or an API this cloud does not
-    offer (an extension a proxy hides).
+    A resource deleted since it was named, an API this cloud does not
+    offer (an extension a proxy hides), a service missing from the
+    catalog.
 
     :param call: the call, e.g. ``GET /flavors/42``.
+    :param reason: how the cloud said so.
     """
 
-    def __init__(self, service, call):
+    def __init__(self, service, call, reason='HTTP 404'):
         self.service = service
         self.call = call
-        super().__init__('%s has nothing at %s (HTTP 404).' % (service, call))
+        super().__init__('%s has nothing at %s (%s).'
+                         % (service, call, reason))
 
 
 class MessengerError(AccountingError):

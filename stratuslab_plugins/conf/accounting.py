@@ -212,6 +212,40 @@ Possible values:
 Related options:
     * None
 """),
+    cfg.StrOpt(
+        'image_id_source',
+        default='auto',
+        choices=[('auto', "the image's AppDB marketplace URI when it has "
+                          'one, else its Glance id (what cASO writes)'),
+                 ('mpuri', 'the marketplace URI only; ImageId left out '
+                           'for an image without one'),
+                 ('glance', 'the Glance id, Glance never read')],
+        help="""
+What a cloud record's ImageId names: the AppDB marketplace URI or the
+Glance id of the VM's image.
+
+The EGI accounting portal groups VM usage by ImageId and expects the
+image's AppDB marketplace URI there: the image property
+``vmcatcher_event_ad_mpuri``, which the appliance sync (like atrope and
+cloudkeeper) sets on every image it registers from an image list. With
+``auto`` a run reads Glance once (one paged listing, plus one read for
+each image missing from it, such as a hidden image) and writes the URI of
+images that have one, the Glance id of the others, as cASO does. ``mpuri``
+leaves ImageId out of the records of images without a URI (local images),
+for a site that reports only endorsed appliances by name. ``glance``
+always writes the Glance id and never reads Glance. A VM booted from a
+volume names no image: its ImageId is left out whatever this says. When
+Glance refuses the accounting user or is not in the catalog, the run
+warns once and goes on as if no image had a URI.
+
+Possible values:
+    * ``auto``
+    * ``mpuri``
+    * ``glance``
+
+Related options:
+    * ``page_size``
+"""),
     cfg.BoolOpt(
         'ip_records',
         default=False,

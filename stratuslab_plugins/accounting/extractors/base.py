@@ -9,6 +9,26 @@ from keystoneauth1 import exceptions as ks_exceptions
 from stratuslab_plugins.accounting import exceptions
 
 
+def call_failed(service, call, exc, needed):
+    """Return the accounting error for a failed HTTP ``call``.
+
+    :param service: the service called, e.g. ``Nova``.
+    :param exc: a keystoneauth1 or client-library exception.
+    :param needed: what the accounting user needs, in operator words.
+    """
+    if isinstance(exc, ks_exceptions.EndpointNotFound):
+        return exceptions.NotAvailable(service, call,
+                                       'no endpoint in the catalog')
+    status = getattr(exc, 'http_status', None) or getattr(exc, 'code', None)
+    if isinstance(exc, (ks_exceptions.Forbidden,
+                        ks_exceptions.Unauthorized)) or status in (401, 403):
+        return exceptions.PermissionDenied(service, call, needed)
+    if status == 404:
+        return exceptions.NotAvailable(service, call)
+    return exceptions.ExtractorError(
+        '%s failed on %s: %s' % (service, call, exc))
+
+
 class Extractor(abc.ABC):
     """Read one cloud service's usage and yield records.
 
@@ -42,29 +62,19 @@ class Extractor(abc.ABC):
 
     def call_failed(self, call, exc):
         """Return the accounting error for a failed HTTP ``call``."""
-        if isinstance(exc, (ks_exceptions.Forbidden,
-                            ks_exceptions.Unauthorized)):
-            return exceptions.PermissionDenied(self.service, call,
-                                               self.needed)
-        status = getattr(exc, 'http_status', None) or getattr(
-            exc, 'code', None)
-        if status in (401, 403):
-            return exceptions.PermissionDenied(self.service, call,
-                                               self.needed)
-        if status == 404:
-            return exceptions.NotAvailable(self.service, call)
-        return exceptions.ExtractorError(
-            '%s failed on %s: %s' % (self.service, call, exc))
+        return call_failed(self.service, call, exc, self.needed)
 
-    def adapter(self, service_type):
+    def adapter(self, service_type, session=None):
         """Return a keystoneauth1 adapter for ``service_type``.
 
         The interface comes from ``[accounting_keystone] interface``; the
         region is this extractor's.
+
+        :param session: the session to call with; the run's by default.
         """
         group = self.conf.accounting_keystone
         return ks_adapter.Adapter(
-            self.session, service_type=service_type,
+            session or self.session, service_type=service_type,
             interface=getattr(group, 'interface', None) or 'public',
             region_name=self.region_name or getattr(group, 'region_name',
                                                     None))

@@ -48,6 +48,7 @@ from novaclient import exceptions as nova_exceptions
 
 from stratuslab_plugins.accounting import exceptions
 from stratuslab_plugins.accounting.extractors import base
+from stratuslab_plugins.accounting.extractors import images
 from stratuslab_plugins.accounting import records
 from stratuslab_plugins.grid import keys
 
@@ -160,6 +161,9 @@ class NovaExtractor(base.Extractor):
         self._flavors = None
         self._flavor_ids = None
         self._flavor_specs = {}
+        self.images = images.ImageIds(
+            conf.accounting.image_id_source, self.page_size,
+            lambda session: self.adapter('image', session))
         self.calls = 0
 
     # -- HTTP -----------------------------------------------------------
@@ -353,13 +357,25 @@ class NovaExtractor(base.Extractor):
         if batch:
             yield batch
 
+    def named_image(self, usage):
+        """Return ``usage`` with its ImageId in place of its Glance id.
+
+        After the measured usage refined it, so that a Glance id only the
+        usage ledger knew gets its name too.
+        """
+        image_id = self.images.get(usage.image_id, self.session)
+        if image_id == usage.image_id:
+            return usage
+        return dataclasses.replace(usage, image_id=image_id)
+
     def extract(self, since, until, context, projects=None):
         seen = set()
         benchmarks = self.host_benchmarks()
         for batch in self.usages(since, until, projects, benchmarks):
             for usage in context.refine_usages(batch):
                 seen.add(usage.uuid)
-                yield records.build_cloud_record(usage, context)
+                yield records.build_cloud_record(self.named_image(usage),
+                                                 context)
         # Exact usage: VMs the usage ledger saw in the window that the API
         # no longer lists (created and purged between two runs). Their
         # host's aggregate still gives their benchmark.
@@ -367,4 +383,5 @@ class NovaExtractor(base.Extractor):
             if usage.host_benchmark is None:
                 usage = dataclasses.replace(
                     usage, host_benchmark=benchmarks.get(usage.host))
-            yield records.build_cloud_record(usage, context)
+            yield records.build_cloud_record(self.named_image(usage),
+                                             context)

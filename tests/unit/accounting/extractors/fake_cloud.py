@@ -135,3 +135,26 @@ def floating_ip(i, address, project='p1'):
         'port_details': None, 'qos_policy_id': None, 'dns_domain': '',
         'dns_name': '',
     }
+
+
+def glance_image(image_id, **properties):
+    """An image as Glance 33 ``GET /v2/images`` shows it (queued, no data).
+
+    Extra properties (``vmcatcher_event_ad_mpuri``...) sit beside Glance's
+    own fields, as in Glance's v2 API.
+    """
+    image = {
+        'id': image_id, 'name': 'appliance', 'status': 'queued',
+        'visibility': 'public', 'protected': False, 'os_hidden': False,
+        'checksum': None, 'os_hash_algo': None, 'os_hash_value': None,
+        'owner': '6f70656e737461636b20342065766572', 'size': None,
+        'virtual_size': None, 'min_ram': 0, 'min_disk': 0,
+        'disk_format': 'qcow2', 'container_format': 'bare', 'tags': [],
+        'created_at': '2026-11-01T08:30:00Z',
+        'updated_at': '2026-11-01T08:30:00Z',
+        'self': '/v2/images/%s' % image_id,
+        'file': '/v2/images/%s/file' % image_id,
+        'schema': '/v2/schemas/image',
+    }
+    image.update(properties)
+    return image

@@ -221,3 +221,31 @@ class TestFlavorFallback(testtools.TestCase):
             self.assertTrue(size is None or (isinstance(size, int)
                                              and size >= 0), size)
         self.assertIn(type(flavor.extra_specs), (dict, type(None)))
+
+
+class TestImageIdOfRecords(testtools.TestCase):
+
+    def test_listed_and_purged_vms_are_named_alike(self):
+        uri = 'https://appdb.egi.eu/store/vm/image/c0ffee00:8021/'
+        servers = [cmd_tests.server(i, 'p1') for i in range(3)]
+        cloud = self.useFixture(fake_cloud.FakeCloud(
+            {'/servers/detail': ('servers', servers)},
+            documents={'/os-aggregates': NO_AGGREGATES,
+                       '/v2/images': {'images': [fake_cloud.glance_image(
+                           'img-1', vmcatcher_event_ad_mpuri=uri)]}}))
+        session = ks_session.Session(auth=noauth.NoAuth(endpoint=cloud.url))
+        # A VM only the usage ledger saw, its Glance id from a
+        # notification.
+        [purged] = fakes.usages(1, project='p2')
+        purged.image_id = 'img-1'
+        context = fakes.context()
+        context.unseen_usages = (
+            lambda since, until, seen, projects=None: [purged])
+
+        extractor = nova.NovaExtractor(fakes.make_conf(), session)
+        found = list(extractor.extract(NOW, NOW, context))
+
+        self.assertEqual(4, len(found))
+        self.assertEqual({uri}, {r.image_id for r in found})
+        self.assertEqual(1, [p for p, _ in cloud.requests].count(
+            '/v2/images'))
