@@ -262,17 +262,7 @@ class Manager:
                 'file): its records are skipped this run.', project,
                 self.conf.grid.vo_project_property)
 
-    def publish(self, since=None, until=None, projects=None, dry_run=False):
-        """Hand every record to every messenger, then move the windows.
-
-        :param dry_run: extract and render (the ``noop`` messenger), hand
-            nothing over, move nothing.
-        :returns: a :class:`RunResult`.
-        """
-        until = records.utc(until) or datetime.datetime.now(UTC)
-        result = RunResult({}, until)
-        messengers = ([noop.NoopMessenger(self.conf, self.kinds)]
-                      if dry_run else self.messengers)
+    def _hand_over(self, messengers, since, until, projects, result):
         try:
             for record in self.records(since, until, projects, result):
                 for messenger in messengers:
@@ -284,12 +274,48 @@ class Manager:
                 messenger.close()
         result.messages = sum(getattr(m, 'message_count', 0)
                               for m in messengers)
-        if dry_run or since is not None or projects:
-            return result
-        # Every messenger accepted everything: only now move forward.
-        self.state.advance(result.since.keys(), until,
-                           since=min(result.since.values(), default=None),
-                           records=result.records, messages=result.messages,
-                           skipped_projects=len(result.skipped_projects))
-        result.windows_moved = True
+
+    def _record_failure(self, until, result, exc):
+        """Book a failed regular run, so operators see it failed."""
+        keys = [self._window_key(name, region) for region in self.regions()
+                for name in self.extractors]
+        try:
+            self.state.record_failure(
+                keys, until, '%s: %s' % (type(exc).__name__, exc),
+                since=min(result.since.values(), default=None),
+                records=result.records)
+        except exceptions.LedgerError as ledger_exc:
+            LOG.error('%s', ledger_exc)
+
+    def publish(self, since=None, until=None, projects=None, dry_run=False):
+        """Hand every record to every messenger, then move the windows.
+
+        A regular run (no ``since``, ``projects`` or ``dry_run``) that
+        fails is booked as failed, with the error, before the exception
+        leaves: the usage API and the dashboard show it.
+
+        :param dry_run: extract and render (the ``noop`` messenger), hand
+            nothing over, move nothing.
+        :returns: a :class:`RunResult`.
+        """
+        until = records.utc(until) or datetime.datetime.now(UTC)
+        result = RunResult({}, until)
+        messengers = ([noop.NoopMessenger(self.conf, self.kinds)]
+                      if dry_run else self.messengers)
+        regular = not (dry_run or since is not None or projects)
+        try:
+            self._hand_over(messengers, since, until, projects, result)
+            if regular:
+                # Every messenger accepted everything: only now move
+                # forward.
+                self.state.advance(
+                    result.since.keys(), until,
+                    since=min(result.since.values(), default=None),
+                    records=result.records, messages=result.messages,
+                    skipped_projects=len(result.skipped_projects))
+        except Exception as exc:
+            if regular:
+                self._record_failure(until, result, exc)
+            raise
+        result.windows_moved = regular
         return result

@@ -13,8 +13,9 @@
          "cpu_hours", "lifetime_wall_hours", "lifetime_cpu_hours",
          "send_state", ...}]}
     GET /v1/queue
-        {"path", "exists", "messages", "oldest", "runs": [...],
-         "reported_until"}
+        {"path", "exists", "messages", "oldest", "reported_until",
+         "last_run", "runs": [{"finished_at", "window_start", "window_end",
+         "records", "messages", "outcome", "error", ...}, ...]}
 
 :func:`build_app` puts keystonemiddleware's ``auth_token`` in front, so
 every request carries a validated token; :mod:`.policy` decides what of

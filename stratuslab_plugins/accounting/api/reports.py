@@ -17,7 +17,8 @@ so that the API, tests and tools call them alike:
   ``partial``: reported up to the window end and still growing;
   ``pending``: started after it);
 * :func:`queue_state`: how many messages wait in the outgoing APEL queue
-  (the ``dirq`` directory ``ssmsend`` empties) and the last runs.
+  (the ``dirq`` directory ``ssmsend`` empties) and the last runs, failed
+  ones included.
 
 Who may see which project is decided by the caller through ``visible``,
 a predicate on ``(project_id, vo)``; see :mod:`.policy`.
@@ -201,7 +202,11 @@ def _queue_messages(path):
 
 
 def queue_state(path, state_ledger, runs=5):
-    """Return the outgoing APEL queue's state and the last runs."""
+    """Return the outgoing APEL queue's state and the last runs.
+
+    Each run has its ``outcome`` (``published``, or ``failed`` with its
+    ``error``); ``last_run`` is the newest, None before any.
+    """
     state = {'path': path, 'exists': bool(path) and os.path.isdir(path),
              'messages': 0, 'oldest': None}
     if state['exists']:
@@ -216,6 +221,7 @@ def queue_state(path, state_ledger, runs=5):
                      for key in ('finished_at', 'window_start',
                                  'window_end')})
         for run in state_ledger.last_runs(runs)]
+    state['last_run'] = state['runs'][0] if state['runs'] else None
     end = window_end(state_ledger)
     state['reported_until'] = end and end.isoformat()
     return state

@@ -11,8 +11,10 @@ Two tables beside the usage ledger's, in the same database:
     next run resends (harmless: the repository REPLACEs by VMUUID and
     month). cASO wrote its ``lastrun`` before the push and lost records.
 ``accounting_runs``
-    one row per published run: the window, how many records and messages
-    each run handed over, when. ``stratuslab-accounting status`` reads it.
+    one row per run: the window, how many records and messages it handed
+    over, when, and its outcome (``published``, or ``failed`` with the
+    error: the windows did not move). ``stratuslab-accounting status``
+    and the usage API's ``/v1/queue`` read it.
 
 Times are integer seconds since the epoch (UTC), the same on SQLite,
 MariaDB and PostgreSQL. The schema is versioned with Alembic in its own
@@ -58,7 +60,14 @@ runs = sa.Table(
     sa.Column('records', sa.Integer, nullable=False),
     sa.Column('messages', sa.Integer, nullable=False),
     sa.Column('skipped_projects', sa.Integer, nullable=False),
+    sa.Column('outcome', sa.String(16)),
+    sa.Column('error', sa.Text),
 )
+
+PUBLISHED = 'published'
+FAILED = 'failed'
+#: Longest error text kept per failed run.
+MAX_ERROR = 2000
 
 
 def upgrade(engine):
@@ -78,6 +87,10 @@ def from_epoch(value):
     if value is None:
         return None
     return datetime.datetime.fromtimestamp(value, UTC)
+
+
+def _extractors(keys):
+    return ','.join(sorted({key[0] for key in keys}))[:255]
 
 
 class StateLedger:
@@ -141,15 +154,33 @@ class StateLedger:
                             window_end=end, updated_at=now))
                 connection.execute(runs.insert().values(
                     finished_at=now, window_start=to_epoch(since),
-                    window_end=end,
-                    extractors=','.join(sorted({k[0] for k in keys}))[:255],
+                    window_end=end, extractors=_extractors(keys),
                     records=records, messages=messages,
-                    skipped_projects=skipped_projects))
+                    skipped_projects=skipped_projects, outcome=PUBLISHED))
         except sa.exc.SQLAlchemyError as exc:
             raise exceptions.LedgerError(
                 'the records were handed over but the accounting ledger '
                 'could not record it (%s); the next run resends them, '
                 'which the repository accepts.' % exc)
+
+    def record_failure(self, keys, until, error, since=None, records=0,
+                       messages=0, now=None):
+        """Record a run that failed: its windows stay where they were.
+
+        :param error: what went wrong, as the run reported it.
+        """
+        try:
+            with self.engine.begin() as connection:
+                connection.execute(runs.insert().values(
+                    finished_at=to_epoch(now or datetime.datetime.now(UTC)),
+                    window_start=to_epoch(since), window_end=to_epoch(until),
+                    extractors=_extractors(keys), records=records,
+                    messages=messages, skipped_projects=0, outcome=FAILED,
+                    error=str(error)[:MAX_ERROR]))
+        except sa.exc.SQLAlchemyError as exc:
+            raise exceptions.LedgerError(
+                'the run failed (%s) and the accounting ledger could not '
+                'record it either: %s' % (error, exc))
 
     def last_runs(self, limit=10):
         """Return the latest runs, newest first, as dicts."""
@@ -161,5 +192,6 @@ class StateLedger:
                 row = dict(row)
                 for key in ('finished_at', 'window_start', 'window_end'):
                     row[key] = from_epoch(row[key])
+                row['outcome'] = row['outcome'] or PUBLISHED
                 result.append(row)
             return result

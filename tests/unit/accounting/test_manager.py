@@ -120,6 +120,29 @@ class TestManager(testtools.TestCase):
                           self.manager(FailingMessenger).publish, until=T1)
         self.assertIsNone(self.ledger.window_end(KEY))
 
+    def test_a_failed_run_is_booked_with_its_error(self):
+        # Issue 19: a failed publish left no trace, and the dashboard's
+        # queue section said "no run yet".
+        self.manager().publish(until=T1)
+        self.assertRaises(exceptions.MessengerError,
+                          self.manager(FailingMessenger).publish, until=T2)
+        failed, published = self.ledger.last_runs()
+        self.assertEqual(('failed', T2, T1),
+                         (failed['outcome'], failed['window_end'],
+                          failed['window_start']))
+        self.assertEqual('MessengerError: injected: flush failed',
+                         failed['error'])
+        self.assertEqual('published', published['outcome'])
+        self.assertEqual(T1, self.ledger.window_end(KEY))
+
+    def test_one_off_and_dry_runs_that_fail_are_not_booked(self):
+        for kwargs in ({'dry_run': True}, {'projects': ['p1']},
+                       {'since': T1 - datetime.timedelta(days=1)}):
+            fakes.ListExtractor.FAIL_AFTER = 10
+            self.assertRaises(RuntimeError, self.manager().publish,
+                              until=T1, **kwargs)
+        self.assertEqual([], self.ledger.last_runs())
+
     def test_one_off_runs_do_not_move_the_window(self):
         self.manager().publish(until=T1)
         result = self.manager().publish(since=T1 - datetime.timedelta(

@@ -117,9 +117,12 @@ class TestAccountingCommand(testtools.TestCase):
         code, _ = self.run_command('publish', '--since', 'yesterday')
         self.assertEqual(2, code)
 
-    def test_refused_call_fails_the_run_without_booking(self):
+    def test_refused_call_fails_the_run_and_books_the_failure(self):
         self.cloud.forbidden.add('/os-aggregates')
         code, _ = self.run_command('publish')
         self.assertEqual(1, code)
         code, out = self.run_command('status')
-        self.assertIn('nothing recorded yet', out)
+        # No window moved; the run is there, failed, with its reason.
+        self.assertNotIn('window ', out)
+        self.assertIn('"outcome": "failed"', out)
+        self.assertIn('Nova refused GET /os-aggregates', out)

@@ -242,6 +242,21 @@ class UsageAPITest(APITestBase):
         self.assertEqual(200, status, body)
         self.assertEqual((True, 1), (body['exists'], body['messages']))
         self.assertEqual([3], [run['records'] for run in body['runs']])
+        self.assertEqual('published', body['last_run']['outcome'])
+
+    def test_queue_shows_a_failed_last_run(self):
+        self.state.advance([('nova', '', 'SITE')], at(2), records=3)
+        self.state.record_failure([('nova', '', 'SITE')], at(3),
+                                  'MessengerError: disk full', since=at(2))
+        status, body = self.get('/v1/queue', self.token(ATLAS_P, 'admin'))
+        self.assertEqual(200, status, body)
+        self.assertEqual(('failed', 'MessengerError: disk full'),
+                         (body['last_run']['outcome'],
+                          body['last_run']['error']))
+        self.assertEqual(['failed', 'published'],
+                         [run['outcome'] for run in body['runs']])
+        # What was reported is still the last published window.
+        self.assertEqual(at(2).isoformat(), body['reported_until'])
 
     def test_missing_queue_is_reported_not_created(self):
         status, body = self.get('/v1/queue', self.token(ATLAS_P, 'admin'))

@@ -50,6 +50,20 @@ class TestStateLedger(testtools.TestCase):
         self.assertEqual([later, T1], [r['window_end'] for r in runs])
         self.assertEqual(12, runs[1]['records'])
 
+    def test_a_failed_run_is_booked_and_moves_nothing(self):
+        self.ledger.advance([KEY], T1, records=12, messages=1)
+        later = T1 + datetime.timedelta(hours=1)
+        self.ledger.record_failure([KEY], later, 'MessengerError: ' + 'x' *
+                                   5000, since=T1, records=3)
+        self.assertEqual(T1, self.ledger.window_end(KEY))
+        failed, published = self.ledger.last_runs()
+        self.assertEqual(('failed', later, 3, 'nova'),
+                         (failed['outcome'], failed['window_end'],
+                          failed['records'], failed['extractors']))
+        self.assertEqual(state.MAX_ERROR, len(failed['error']))
+        self.assertEqual(('published', None),
+                         (published['outcome'], published['error']))
+
     def test_unusable_database_is_a_clear_error(self):
         exc = self.assertRaises(
             exceptions.LedgerError, state.StateLedger.from_url,
@@ -69,4 +83,4 @@ class TestStateLedger(testtools.TestCase):
         self.assertLessEqual({'accounting_windows', 'accounting_runs',
                               'accounting_alembic_version',
                               'usage_alembic_version'}, tables)
-        self.assertEqual('0001', version)
+        self.assertEqual('0002', version)

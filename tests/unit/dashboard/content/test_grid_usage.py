@@ -51,6 +51,32 @@ class GridUsageViewTest(horizon_stubs.RestoresClientExceptions,
         self.assertContains(res, CSV_URL + '?since=2026-11-01&amp;step=day')
 
     @test.create_mocks({usage_client.UsageClient: ['usage', 'queue']})
+    def test_the_queue_shows_the_last_runs_outcome_failures_included(self):
+        self.mock_usage.return_value = usage_data.USAGE
+        self.mock_queue.return_value = usage_data.QUEUE_AFTER_FAILURE
+
+        res = self.client.get(INDEX_URL)
+
+        last = res.content.decode().split('stratuslab-last-run">')[1]
+        last = last[:last.index('</dd>')]
+        self.assertIn('failed', last)
+        self.assertIn('Nova refused GET /os-aggregates', last)
+        self.assertContains(res, 'class="stratuslab-run-failed"')
+        self.assertContains(res, 'class="stratuslab-run-published"')
+
+    @test.create_mocks({usage_client.UsageClient: ['usage', 'queue']})
+    def test_before_any_run_the_queue_says_so(self):
+        self.mock_usage.return_value = usage_data.USAGE
+        self.mock_queue.return_value = dict(
+            usage_data.QUEUE, exists=False, messages=0, runs=[],
+            last_run=None, reported_until=None)
+
+        res = self.client.get(INDEX_URL)
+
+        self.assertContains(res, 'no run yet')
+        self.assertContains(res, 'nothing reported yet')
+
+    @test.create_mocks({usage_client.UsageClient: ['usage', 'queue']})
     def test_csv_has_a_line_per_vo_and_day(self):
         self.mock_usage.return_value = usage_data.USAGE
 

@@ -33,13 +33,25 @@ USAGE = {
     ],
 }
 
+RUNS = [{'id': 1, 'finished_at': '2026-11-03T00:05:00+00:00',
+         'window_start': '2026-11-02T00:00:00+00:00',
+         'window_end': '2026-11-03T00:00:00+00:00',
+         'extractors': 'nova', 'records': 42, 'messages': 1,
+         'skipped_projects': 0, 'outcome': 'published', 'error': None}]
+
 QUEUE = {
     'path': '/var/spool/apel/outgoing/openstack', 'exists': True,
     'messages': 7, 'oldest': '2026-11-03T01:00:00+00:00',
     'reported_until': '2026-11-03T00:00:00+00:00',
-    'runs': [{'id': 1, 'finished_at': '2026-11-03T00:05:00+00:00',
-              'window_start': '2026-11-02T00:00:00+00:00',
-              'window_end': '2026-11-03T00:00:00+00:00',
-              'extractors': 'nova', 'records': 42, 'messages': 1,
-              'skipped_projects': 0}],
+    'last_run': RUNS[0], 'runs': RUNS,
 }
+
+#: The next run failed: nothing more was reported.
+FAILED_RUN = {'id': 2, 'finished_at': '2026-11-04T00:05:00+00:00',
+              'window_start': '2026-11-03T00:00:00+00:00',
+              'window_end': '2026-11-04T00:00:00+00:00',
+              'extractors': 'nova', 'records': 0, 'messages': 0,
+              'skipped_projects': 0, 'outcome': 'failed',
+              'error': 'PermissionDenied: Nova refused GET /os-aggregates'}
+QUEUE_AFTER_FAILURE = dict(QUEUE, last_run=FAILED_RUN,
+                           runs=[FAILED_RUN] + RUNS)
