@@ -26,8 +26,11 @@ from oslo_config import cfg
 
 from stratuslab_plugins.conf import grid as grid_conf
 from stratuslab_plugins.conf import scheduler as scheduler_conf
+from stratuslab_plugins.grid import values
 from stratuslab_plugins.scheduler import site
 from tests.functional import nova_base
+from tests import gocdb
+from tests import site_files
 
 CONF = cfg.CONF
 
@@ -232,3 +235,102 @@ class TestGridWeighers(GridSchedulingTestCase):
         self.aggregate('boost-host2', ['host2'],
                        grid_benchmark_weight_multiplier='100')
         self.assertEqual('host2', self.boot(plain))
+
+
+class TestHostileInput(GridSchedulingTestCase):
+    """Hostile hints, extra specs and site files, through a real Nova.
+
+    Starts Nova's API, conductor, scheduler and three fake computes
+    in-process, with the grid filters and weighers. Proves that nova-api
+    answers 400 to every grid: extra spec the filters would refuse, that a
+    hostile hint and broken site files (GOCDB XML with a Unicode digit,
+    JSON nested 100,000 deep, a YAML alias bomb, a 200 MB file) never stop
+    scheduling, and that the site files' last good content stays in force.
+    """
+
+    def configure_scheduler(self):
+        super().configure_scheduler()
+        self.downtime_file = os.path.join(self.tmp, 'downtimes.xml')
+        self.flags(downtime_file=self.downtime_file, group='grid_scheduler')
+
+    def replace(self, path, text, mtime):
+        with open(path, 'w') as stream:
+            stream.write(text)
+        os.utime(path, ns=(mtime, mtime))
+
+    def test_api_refuses_what_the_filters_would_refuse(self):
+        flavor_id = self.flavor()
+        self.admin_api.microversion = '2.86'
+        # Each was accepted by nova-api before, then overflowed in the
+        # downtime filter or was ignored by the filters.
+        for spec in ({'grid:max_lifetime': '9' * 401},
+                     {'grid:min_hepscore': '9' * 401},
+                     {'grid:min_hepscore': '0'},
+                     {'grid:vo': 'a' * 256},
+                     {'grid:max_lifetime': '3153600001'}):
+            exc = self.assertRaises(
+                client.OpenStackApiException, self.admin_api.post_extra_spec,
+                flavor_id, {'extra_specs': spec})
+            self.assertEqual(400, exc.response.status_code, spec)
+        # What nova-api takes, the filters read: 't' is true to both.
+        self.admin_api.post_extra_spec(flavor_id, {'extra_specs': {
+            'grid:preemptible': 't', 'grid:vo': 'cms',
+            'grid:max_lifetime': str(values.MAX_LIFETIME)}})
+        self.assertEqual(3153600000, values.MAX_LIFETIME)
+        self.aggregate('batch', ['host1'], grid_partition='batch')
+        self.assertEqual('host1', self.boot(flavor_id))
+
+    def test_hostile_hints_do_not_stop_scheduling(self):
+        # A downtime on host1 in two hours: a lifetime hint the filter
+        # read would move the server, a hint it ignores does not.
+        self.aggregate('host1-down', ['host1'],
+                       grid_downtime='%s/%s' % (iso(2), iso(3)))
+        # No grid:vo on the flavor, so that the VO hint is read.
+        body = self._build_server(
+            flavor_id=self.flavor(**{'grid:preemptible': 'true'}),
+            networks='none')
+        # Nova checks no hint of ours: the 401-digit number overflowed the
+        # downtime filter, the list (a hint given twice) the VO filter.
+        hints = {'grid_lifetime': '9' * 401, 'grid_vo': ['atlas', 'cms']}
+        server = self.api.post_server({'server': body,
+                                       'os:scheduler_hints': hints})
+        server = self._wait_for_state_change(server, 'ACTIVE')
+        self.assertEqual('host1', self.host_of(server))
+        self.assertIn("grid_lifetime='9999", self.stdlog.logger.output)
+        self.assertIn('grid_vo=a list is not a VO name',
+                      self.stdlog.logger.output)
+
+    def test_broken_site_files_keep_their_last_good_content(self):
+        # GOCDB says host1 is down now; the batch side says host2 is a
+        # batch node: a plain flavor goes to host3.
+        now = int(datetime.datetime.now(datetime.timezone.utc).timestamp())
+        self.replace(self.downtime_file, gocdb.get_downtime(gocdb.downtime(
+            'host1', now - 3600, now + 3600)), 1)
+        self.replace(self.status_file, '{"hosts": {"host2": "batch"}}', 1)
+        plain = self.flavor(**{'grid:vo': 'cms'})
+        self.assertEqual('host3', self.boot(plain))
+
+        broken = [
+            # A Unicode digit in a GOCDB date: ValueError out of the
+            # downtime filter before.
+            (self.downtime_file, gocdb.get_downtime(gocdb.downtime(
+                'host1', '177243840²', now + 3600))),
+            # RecursionError out of the downtime filter before.
+            (self.downtime_file, '[' * 100000),
+            # Minutes of CPU in PyYAML before.
+            (self.status_file, site_files.alias_bomb(6)),
+            # A YAML date that does not exist: ValueError before.
+            (self.status_file, 'hosts: {host2: 2026-13-01}'),
+        ]
+        for mtime, (path, text) in enumerate(broken, 2):
+            self.replace(path, text, mtime)
+            self.assertEqual('host3', self.boot(plain), text[:40])
+
+        # 200 MB (sparse): refused from its size, not read.
+        with open(self.downtime_file, 'wb') as stream:
+            stream.truncate(200 * 1024 * 1024)
+        self.assertEqual('host3', self.boot(plain))
+        self.assertEqual(5, self.stdlog.logger.output.count(
+            'keeping its last good content'))
+        self.assertIn('is larger than 2097152 bytes',
+                      self.stdlog.logger.output)

@@ -18,6 +18,9 @@ import tracemalloc
 import hypothesis
 from hypothesis import strategies as st
 
+from tests.site_files import alias_bomb  # noqa: F401
+from tests.site_files import nested  # noqa: F401
+
 FUZZ = hypothesis.settings(
     max_examples=int(os.environ.get('STRATUSLAB_FUZZ_EXAMPLES', '40')),
     deadline=None, database=None,
@@ -67,24 +70,6 @@ json_values = st.recursive(
     lambda inner: st.lists(inner, max_size=4)
     | st.dictionaries(hostile_text, inner, max_size=4),
     max_leaves=12)
-
-
-def nested(depth, opening='[', closing=']'):
-    """Return a document nested ``depth`` levels deep."""
-    return opening * depth + closing * depth
-
-
-def alias_bomb(levels):
-    """A few hundred bytes of YAML merge keys that expand 9**levels-fold.
-
-    PyYAML's safe_load took 28 s for six levels (362 bytes).
-    """
-    lines = ['m0: &m0 {a: 1, b: 2, c: 3, d: 4}']
-    for level in range(1, levels + 1):
-        lines.append('m%d: &m%d {<<: [%s]}' % (
-            level, level, ','.join(['*m%d' % (level - 1)] * 9)))
-    lines.append('hosts: {wn01: batch}')
-    return '\n'.join(lines)
 
 
 def peak_memory(func, *args):
