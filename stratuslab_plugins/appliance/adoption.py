@@ -276,6 +276,25 @@ class RemoteFile:
                 % (self.url, length, self.size))
 
 
+def check_file(url, appliance, session, progress=None):
+    """Read the file at ``url`` to its end, checked; return bytes fetched.
+
+    For ``openstack appliance verify --check-content`` on lists whose
+    entries are plain files: nothing is kept.
+
+    :raises IntegrityError: size or SHA-512 differ from ``appliance``'s.
+    :raises FetchError: the file could not be read.
+    """
+    source = RemoteFile(url, appliance.size, appliance.sha512, session)
+    try:
+        for data in iter(source.read, b''):
+            if progress:
+                progress(len(data))
+    finally:
+        source.close()
+    return source.fetched
+
+
 def find(client, repository, appliance):
     """Return the digest of the appliance adopted before, or None.
 

@@ -36,6 +36,7 @@ from osc_lib import exceptions as osc_exceptions
 import requests
 import tqdm
 
+from stratuslab_plugins.appliance import adoption
 from stratuslab_plugins.appliance import exceptions
 from stratuslab_plugins.appliance import image_list
 from stratuslab_plugins.appliance import model
@@ -354,6 +355,15 @@ def _read_source(source):
         ) from None
 
 
+def _is_plain_file(location):
+    """True for an HTTP(S) file that is not a registry blob (AppDB's)."""
+    try:
+        registry.parse_blob_url(location)
+    except exceptions.InvalidInput:
+        return adoption.is_file_url(location)
+    return False
+
+
 class EndorseAppliance(_ApplianceMixin, command.ShowOne):
     """Sign an image list endorsing appliances from the registry.
 
@@ -458,22 +468,40 @@ class VerifyImageList(_ApplianceMixin, command.Lister):
                                  'its registry')
         return parser
 
+    def _check_blob(self, appliance, progress):
+        base, _, _ = registry.parse_blob_url(appliance.locations[0])
+        client = self.appliance_client.client_for(base)
+        try:
+            repository.ApplianceRepository(client).check_content(
+                appliance, progress=progress)
+        finally:
+            client.close()
+
+    @staticmethod
+    def _check_file(appliance, progress):
+        """A plain HTTPS file (AppDB): read once, size and SHA-512."""
+        session = adoption.download_session()
+        try:
+            adoption.check_file(appliance.locations[0], appliance, session,
+                                progress)
+        finally:
+            session.close()
+
     def _check_content(self, appliance, verdict):
+        progress = _Progress(appliance.size, appliance.identifier)
         try:
             if not appliance.locations:
                 raise exceptions.InvalidInput('it has no hv:uri')
-            base, _, _ = registry.parse_blob_url(appliance.locations[0])
-            client = self.appliance_client.client_for(base)
-            try:
-                repository.ApplianceRepository(client).check_content(
-                    appliance, progress=_Progress(appliance.size,
-                                                  appliance.identifier))
-            finally:
-                client.close()
+            if _is_plain_file(appliance.locations[0]):
+                self._check_file(appliance, progress)
+            else:
+                self._check_blob(appliance, progress)
         except exceptions.ApplianceError as error:
             return trust.Verdict(verdict.subject, False,
                                  '%s: content check failed: %s'
                                  % (verdict.subject, error))
+        finally:
+            progress.close()
         return trust.Verdict(verdict.subject, True,
                              verdict.reason + '; content size and '
                              'checksums verified')

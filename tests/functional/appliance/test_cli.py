@@ -17,6 +17,7 @@ import testtools
 import yaml
 
 from tests.fixtures import appdb
+from tests.functional.appliance import file_server
 from tests.functional import registry_fixture
 from tests import pki
 
@@ -175,3 +176,32 @@ class ApplianceCLITest(testtools.TestCase):
             'json').stdout)
         self.assertEqual([True] * 5, [v['trusted'] for v in verdicts])
         self.assertIn('Image for CentOS 7 minimal', verdicts[2]['subject'])
+
+    def test_check_content_of_appdb_files(self):
+        # Classic AppDB entries: plain HTTPS files, read once and checked.
+        good, bad = os.urandom(120000), os.urandom(80000)
+        files = self.useFixture(file_server.FileServer(
+            {'good.qcow2': good, 'bad.ova': bad}))
+        doc = appdb.document()
+        images = doc['hv:imagelist']['hv:images']
+        appdb.point_at(images[appdb.UBUNTU]['hv:image'], good,
+                       files.url('good.qcow2'))
+        appdb.point_at(images[appdb.CENTOS_OVA]['hv:image'], good[:80000],
+                       files.url('bad.ova'))
+        doc['hv:imagelist']['hv:images'] = images[:2]
+        ca = pki.make_ca('AppDB Test CA')
+        robot = pki.issue(ca, 'AppDB Robot', email='appdb@example.org')
+        ca_path = pki.write_ca_dir(self.path('appdb-cas'), ca)
+        with open(self.path('appdb.list'), 'wb') as f:
+            f.write(appdb.sign(doc, robot))
+        self.useFixture(fixtures.EnvironmentVariable('REQUESTS_CA_BUNDLE',
+                                                     files.ca_file))
+        result = self.openstack('verify', '--ca-path', ca_path,
+                                '--check-content', 'appdb.list', '-f',
+                                'json', expect=1)
+        verdicts = json.loads(result.stdout)
+        self.assertEqual([True, True, False],
+                         [v['trusted'] for v in verdicts])
+        self.assertIn('content size and checksums verified',
+                      verdicts[1]['reason'])
+        self.assertIn('has SHA-512', verdicts[2]['reason'])
