@@ -184,15 +184,19 @@ Related options:
 """),
     cfg.IntOpt(
         'sample_interval',
-        default=300,
+        default=30,
         min=1,
         help="""
 Seconds between two readings of every domain's CPU time.
 
-The agent also reads a domain when libvirt reports it stopping or
-suspending, so CPU time used since the last periodic reading is
-not lost; a shorter interval only bounds what a crash of the host
-can lose.
+One reading is one libvirt call for all the host's domains (the bulk
+statistics ``virsh domstats --cpu-total`` shows), cheap enough to
+repeat often. The agent also reads a domain on every lifecycle event
+libvirt sends before it goes (suspend, pause, the end of a migration,
+shutdown), so this interval bounds only what a hard stop (``virsh
+destroy``, a host crash, a guest power-off that libvirt ends before the
+agent's reading arrives) loses: at most ``sample_interval`` times the
+domain's vCPUs CPU-seconds. Each reading is a row in the ledger.
 
 Possible values:
     * A positive number of seconds.

@@ -1,13 +1,15 @@
 """CPU-time samples from the libvirt agents, and the CPU seconds in them.
 
-libvirt reports a domain's CPU time (``virDomainGetCPUStats``, in
-nanoseconds) as a counter that starts at zero each time the domain starts
-on a host: after a power-off, a migration or a resize the counter starts
+libvirt reports a domain's CPU time (``cpu.time`` of the bulk domain
+statistics, nanoseconds) as a counter that starts at zero with each QEMU
+process: after a power-off, a migration or a resize the counter starts
 again. The agent therefore sends, with each reading, the host and the
-domain's *run id* (libvirt's domain ID, new at every start); the CPU time
-of an instance is the sum, over its runs, of the last reading of each::
+domain's *run id* (see :mod:`.runs`: new with every QEMU process, never
+repeated); the CPU time of an instance is the sum, over its runs, of the
+last reading of each::
 
-    cpu_seconds([CpuSample(uuid, 'cn1', '7', t1, 5 * 10**9), ...], until)
+    cpu_seconds([CpuSample(uuid, 'cn1', '7:2877@4f1c2a9e', t1, 5 * 10**9),
+                 ...], until)
 
 Samples travel as oslo.messaging notifications of priority ``sample`` and
 event type :data:`EVENT_TYPE`; :func:`to_payload` and :func:`from_payload`
@@ -36,8 +38,9 @@ MAX_SAMPLES = 10000
 class CpuSample:
     """One reading of one domain's cumulative CPU time.
 
-    :param run_id: libvirt's domain ID when the reading was taken; a new
-        ID means the counter restarted from zero.
+    :param run_id: which QEMU process of the domain was read (see
+        :mod:`.runs`); a new one means the counter restarted from zero.
+        Earlier agents sent libvirt's domain ID alone.
     :param sampled_at: when it was read (aware UTC).
     :param cpu_time_ns: the counter, nanoseconds.
     """
@@ -117,19 +120,46 @@ def from_payload(payload, what='CPU sample notification'):
 def _segments(samples):
     """Return each run's readings, oldest first, split at counter resets.
 
-    A reading lower than the previous one of the same run is a restart
-    the agent missed: it starts a new segment.
+    A reading lower than the previous one of a run named by the domain
+    ID alone is a restart the agent missed: it starts a new segment.
     """
     segments, current = [], {}
     for sample in sorted(set(samples),
                          key=lambda s: (s.sampled_at, s.cpu_time_ns)):
         run = (sample.host, sample.run_id)
         segment = current.get(run)
-        if segment is None or sample.cpu_time_ns < segment[-1].cpu_time_ns:
+        lower = segment and sample.cpu_time_ns < segment[-1].cpu_time_ns
+        if lower and ':' in sample.run_id:
+            # One QEMU process (see .runs): its counter never goes down,
+            # a lower reading is one of the process being torn down.
+            continue
+        if segment is None or lower:
             segment = current[run] = []
             segments.append(segment)
         segment.append(sample)
-    return segments
+    return [s for s in segments if not _continued(s, segments)]
+
+
+def _continued(segment, segments):
+    """Whether an old agent's run is read on by an upgraded agent.
+
+    Earlier agents named a run by libvirt's domain ID alone.
+    An agent upgraded while the domain ran names the same QEMU process
+    ``<domain ID>:...`` or ``<domain ID>@...``: when the first such run
+    on the host after the old one starts at or above the old one's last
+    reading, it counts the old one's CPU time already.
+    """
+    first, last = segment[0], segment[-1]
+    if not first.run_id.isdigit():
+        return False
+    later = [s for s in segments if s[0].host == first.host
+             and s[0].run_id.startswith((first.run_id + ':',
+                                         first.run_id + '@'))
+             and s[0].sampled_at >= last.sampled_at]
+    if not later:
+        return False
+    following = min(later, key=lambda s: s[0].sampled_at)
+    return following[0].cpu_time_ns >= last.cpu_time_ns
 
 
 def _reading_at(segment, until, interpolate):
@@ -156,8 +186,10 @@ def cpu_seconds(samples, until=None, interpolate=False):
 
     None when no sample was taken by then (no agent reports the instance:
     the record builder then falls back to its own rule). A reading lower
-    than the previous one of the same run is a restart the agent missed
-    and starts a new run.
+    than the previous one of the same run is dropped when the run is one
+    QEMU process (its counter never goes down); in a run an older agent
+    named by the domain ID alone it is a restart the agent missed, and
+    starts a new run.
 
     :param samples: every sample of one instance, any order, duplicates
         allowed.

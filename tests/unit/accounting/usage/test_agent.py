@@ -4,6 +4,7 @@ The test driver needs no daemon: it keeps domains in memory, reports CPU
 time and emits lifecycle events like a real hypervisor driver.
 """
 
+import logging
 import os
 import sys
 import threading
@@ -24,6 +25,7 @@ from stratuslab_plugins.accounting.usage import events
 from stratuslab_plugins.accounting.usage import listener
 from stratuslab_plugins.conf import usage as usage_conf
 from tests.unit.accounting.usage import nova_payloads as nova
+from tests.unit.accounting.usage import test_runs
 
 try:
     import libvirt
@@ -87,7 +89,9 @@ class CpuTimeAgentTest(testtools.TestCase):
         samples = self.agent.sample_all()
         mine = [s for s in samples if s.instance_uuid == instance]
         self.assertEqual(1, len(mine))
-        self.assertEqual(str(dom.ID()), mine[0].run_id)
+        # No QEMU process behind the test driver: domain ID and boot.
+        self.assertEqual('%d@%s' % (dom.ID(), self.agent.runs.boot),
+                         mine[0].run_id)
         self.assertEqual(dom.getCPUStats(True)[0]['cpu_time'],
                          mine[0].cpu_time_ns)
         self.assertEqual(samples, self.sink.samples)
@@ -108,6 +112,65 @@ class CpuTimeAgentTest(testtools.TestCase):
         self.assertEqual(
             sum(r.cpu_time_ns for r in readings) // cpu.NANOSECONDS,
             cpu.cpu_seconds(readings))
+
+    def test_a_domain_started_again_with_its_old_id_is_a_new_run(self):
+        # The test driver opened afresh numbers its domains from 1 again,
+        # as libvirtd does after a reboot; a process with the domain's
+        # -uuid stands in for its QEMU process, new at each start.
+        instance = str(uuid.uuid4())
+        node = os.path.join(self.useFixture(fixtures.TempDir()).path,
+                            'node.xml')
+        with open(node, 'w') as stream:
+            stream.write('<node>%s</node>' % DOMAIN_XML % {
+                'name': 'instance-1', 'uuid': instance})
+        readings = []
+        for _ in range(2):
+            process = test_runs.stand_in(instance)
+            connection = libvirt.open('test://%s' % node)
+            [reading] = [s for s in agent.CpuTimeAgent(
+                connection, 'cn1', self.sink).sample_all()
+                if s.instance_uuid == instance]
+            readings.append(reading)
+            connection.close()
+            process.kill()
+            process.wait()
+            time.sleep(0.05)  # start times count in 10 ms clock ticks
+        ids = [r.run_id.split(':')[0] for r in readings]
+        self.assertEqual(ids[0], ids[1])
+        self.assertNotEqual(readings[0].run_id, readings[1].run_id)
+        self.assertEqual(
+            sum(r.cpu_time_ns for r in readings) // cpu.NANOSECONDS,
+            cpu.cpu_seconds(readings))
+
+    def test_a_failed_reading_of_a_running_domain_is_a_warning(self):
+        # What failed matters less than whether the domain still runs:
+        # a real libvirt error, on a domain that runs and one that went.
+        log = self.useFixture(fixtures.FakeLogger(
+            name='stratuslab_plugins.accounting.usage.agent',
+            level=logging.DEBUG, format='%(levelname)s %(message)s'))
+        error = self.assertRaises(libvirt.libvirtError,
+                                  self.connection.lookupByUUIDString,
+                                  str(uuid.uuid4()))
+        running, dom = self.domain()
+        self.agent._failed(dom, error)
+        self.assertIn('WARNING Cannot read the CPU time of domain %s'
+                      % running, log.output)
+        gone, dom = self.domain()
+        dom.destroy()
+        self.agent._failed(dom, error)
+        self.assertIn('DEBUG Domain %s went while being read' % gone,
+                      log.output)
+        self.assertNotIn('Cannot read the CPU time of domain %s' % gone,
+                         log.output)
+
+    def test_a_domain_that_went_is_no_warning(self):
+        log = self.useFixture(fixtures.FakeLogger(
+            name='stratuslab_plugins.accounting.usage.agent',
+            level=logging.WARNING))
+        instance, dom = self.domain()
+        dom.destroy()
+        self.assertIsNone(self.agent.read(dom))
+        self.assertEqual('', log.output)
 
     def test_a_suspended_domain_is_read_at_once(self):
         self.agent.watch_lifecycle()

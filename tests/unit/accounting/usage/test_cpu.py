@@ -61,6 +61,39 @@ class CpuSecondsTest(testtools.TestCase):
                                               interpolate=True))
 
 
+class RunIdentityTest(testtools.TestCase):
+
+    def test_runs_of_one_domain_id_in_two_boots_add_up(self):
+        # After a reboot libvirt numbers domains from 1 again: the new
+        # run's first reading above the old run's last must not hide it.
+        samples = [sample(1, 30, run='1@aaaa0000'),
+                   sample(2, 100, run='1@aaaa0000'),
+                   sample(9, 150, run='1@bbbb1111')]
+        self.assertEqual(250, cpu.cpu_seconds(samples))
+
+    def test_an_upgraded_agent_continues_an_old_agents_run(self):
+        # The old agent named the run '4'; the upgraded one reads the
+        # same QEMU process as '4:...': its readings include the old ones.
+        samples = [sample(1, 30, run='4'), sample(2, 100, run='4'),
+                   sample(3, 130, run='4:2877@aaaa0000'),
+                   sample(4, 160, run='4:2877@aaaa0000')]
+        self.assertEqual(160, cpu.cpu_seconds(samples))
+
+    def test_a_lower_reading_of_one_process_is_dropped(self):
+        # A QEMU process being torn down can read low: never a restart,
+        # which would be a new process and a new run id.
+        run = '4:2877@aaaa0000'
+        samples = [sample(1, 30, run=run), sample(2, 100, run=run),
+                   sample(3, 1, run=run)]
+        self.assertEqual(100, cpu.cpu_seconds(samples))
+
+    def test_an_old_run_followed_by_a_new_process_is_kept(self):
+        samples = [sample(1, 30, run='4'), sample(2, 100, run='4'),
+                   sample(5, 20, run='4:9000@aaaa0000'),
+                   sample(7, 40, run='5:9100@aaaa0000')]
+        self.assertEqual(100 + 20 + 40, cpu.cpu_seconds(samples))
+
+
 class PayloadTest(testtools.TestCase):
 
     def test_round_trip(self):
