@@ -9,7 +9,6 @@ after some bytes (``break_after``), or ignores ``Range`` (``ranges``).
 ``requests`` records ``(name, Range header)`` of every GET.
 """
 
-import http.server
 import os
 import re
 import ssl
@@ -50,11 +49,7 @@ class FileServer(fixtures.Fixture):
     def _handler(self):
         server = self
 
-        class Handler(http.server.BaseHTTPRequestHandler):
-            protocol_version = 'HTTP/1.1'
-
-            def log_message(self, *args):
-                pass
+        class Handler(loopback_http.QuietHandler):
 
             def do_GET(self):
                 name = self.path.lstrip('/')

@@ -32,3 +32,12 @@ def basic_user(header, users):
         return None
     user, _, password = base64.b64decode(header[6:]).decode().partition(':')
     return user if user in users and users[user] == password else None
+
+
+class QuietHandler(http.server.BaseHTTPRequestHandler):
+    """HTTP/1.1 (keep-alive, as real servers), no log lines on stderr."""
+
+    protocol_version = 'HTTP/1.1'
+
+    def log_message(self, *args):
+        pass
