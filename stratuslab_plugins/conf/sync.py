@@ -21,7 +21,11 @@ The user needs the ``admin`` role in its project (to list every image,
 share images and accept the shares on behalf of the VO's projects) and,
 in ``location`` mode, the ``service`` role, which Glance 33 requires to
 add a location of a store other than ``http``. Images are owned by this
-project. Any keystoneauth1 plugin works::
+project. The glance-api it reaches should run with ``[DEFAULT]
+do_secure_hash = False``, or Glance reads every image it registers
+(README, "Glance settings for registration by location"); point
+``endpoint_override`` at a glance-api of its own where the public one
+keeps Glance's default. Any keystoneauth1 plugin works::
 
     [sync_keystone]
     auth_type = password
