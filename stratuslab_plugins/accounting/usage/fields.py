@@ -65,6 +65,16 @@ _SHOWN.maxlist = _SHOWN.maxdict = _SHOWN.maxtuple = 4
 class MalformedNotification(exceptions.AccountingError):
     """A notification the listener cannot read; it is kept and dropped."""
 
+    #: Longest reason kept: a message naming several hostile values (each
+    #: bounded by :func:`shown`) could still grow past what a log line or
+    #: a ``usage_rejected`` row should hold (the fuzz suite found one).
+    MAX_LENGTH = 500
+
+    def __init__(self, message):
+        if len(message) > self.MAX_LENGTH:
+            message = message[:self.MAX_LENGTH - 3] + '...'
+        super().__init__(message)
+
 
 def shown(value):
     """Return a short ``repr`` of ``value`` for an error message.
