@@ -8,7 +8,9 @@ weigher calls).
 
 Every number is bounded, so that no value a user or an operator can type
 makes the policy overflow or compare with NaN: numbers are decimal with at
-most nine digits on either side of the point, lifetimes at most a century,
+most nine digits before the point (and twenty after, room for what
+``str(float)`` writes, such as ``0.30000000000000004``), lifetimes at most a
+century,
 weight multipliers finite and at most a million either way. Digits are
 ASCII only (``float()`` and ``str.isdigit()`` also take ``²`` or ``٣``).
 The validators in ``scheduler/extra_specs.py`` use the same patterns and
@@ -26,11 +28,11 @@ import re
 from stratuslab_plugins.grid import exceptions
 
 # A positive decimal number such as 12, 12.5 or .5, with at least one
-# non-zero digit and at most nine digits either side of the point (Nova's
+# non-zero digit, at most nine digits before the point and twenty after (Nova's
 # validators only know str, int and bool, so a float is a string with a
 # pattern, and its bounds are in the pattern).
 POSITIVE_NUMBER_PATTERN = (
-    r'(?=[0-9.]*[1-9])([0-9]{1,9}(\.[0-9]{0,9})?|\.[0-9]{1,9})')
+    r'(?=[0-9.]*[1-9])([0-9]{1,9}(\.[0-9]{0,20})?|\.[0-9]{1,20})')
 # A VO name as EGI writes them (atlas, vo.example.org, enmr.eu), at most
 # 255 characters.
 VO_PATTERN = r'[A-Za-z0-9][A-Za-z0-9._-]{0,254}'
@@ -56,7 +58,7 @@ def _text(key, value, expected):
 def parse_positive_number(key, value):
     """Return ``value`` as a float greater than zero (see the pattern)."""
     expected = ('a positive number such as 15.5 (decimal, at most 9 digits '
-                'either side of the point)')
+                'before the point and 20 after)')
     text = _text(key, value, expected)
     if not _POSITIVE_NUMBER.fullmatch(text):
         raise exceptions.MetadataValueError(key, value, expected)

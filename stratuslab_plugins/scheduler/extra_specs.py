@@ -41,7 +41,7 @@ EXTRA_SPEC_VALIDATORS = [
         value={'type': str, 'pattern': values.POSITIVE_NUMBER_PATTERN,
                'description': (
                    'A positive decimal number, such as 15.5, with at most '
-                   '9 digits either side of the point')},
+                   '9 digits before the point and 20 after')},
     ),
     base.ExtraSpecValidator(
         name=keys.EXTRA_SPEC_MAX_LIFETIME,

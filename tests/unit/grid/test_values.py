@@ -79,6 +79,10 @@ class TestBounds(testtools.TestCase):
         self.assertEqual(999999999.999999999,
                          values.parse_positive_number('k', '999999999.'
                                                       '999999999'))
+        # What str() writes for 0.1 * 3, as scripts setting metadata do.
+        self.assertEqual(0.1 * 3, values.parse_positive_number(
+            'k', str(0.1 * 3)))
+        self.assertRefused(values.parse_positive_number, '0.' + '1' * 21)
 
     def test_lifetime_bounds(self):
         self.assertEqual(0, values.parse_seconds('k', '0'))
