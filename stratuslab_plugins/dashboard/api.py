@@ -44,8 +44,10 @@ def project_vo(request):
     """Return the VO of the user's current project, or None."""
     project = os_api.keystone.tenant_get(request, request.user.project_id,
                                          admin=False)
-    return getattr(project, settings.get('STRATUSLAB_VO_PROJECT_PROPERTY'),
-                   None)
+    # Read from the fetched attributes: getattr() of a missing one makes
+    # keystoneclient fetch the project again, and then fail.
+    return project.to_dict().get(
+        settings.get('STRATUSLAB_VO_PROJECT_PROPERTY'))
 
 
 def aggregates(request):

@@ -4,6 +4,7 @@
 
     GET /v1/usage?since=2026-11-01&until=2026-12-01&step=day&by=vo
         {"since", "until", "requested_until", "step", "by", "vo_map_size",
+         "recorded_since",
          "series": [{"key": "atlas", "points": [{"start", "end",
                      "partial", "wall_hours", "cpu_hours", "cpu_known",
                      "cpu_unknown"}, ...]}, ...]}
@@ -25,7 +26,9 @@ which option to set).
 
 A period ends at the time of the request at the latest (``until`` is
 where it was computed to, ``requested_until`` what was asked), and the
-bucket still running then is ``partial``. ``wall_hours`` of a record are
+bucket still running then is ``partial``. ``recorded_since`` is when the
+ledger's earliest usage began (any project's), null when the listener
+never stored anything. ``wall_hours`` of a record are
 those within the period; ``lifetime_*`` its whole life. CPU time no agent
 measured is ``null``.
 """
@@ -144,8 +147,10 @@ class UsageAPI:
             usage_ledger, self.vo_map.vo_for_project,
             authorizer.visible_for(policy.USAGE_READ), period,
             step=step, by=by, max_points=self.conf.accounting_api.max_points)
+        recorded = usage_ledger.first_started_at()
         return dict(period.as_dict(), step=step, by=by,
                     vo_map_size=len(self.vo_map.as_dict()),
+                    recorded_since=recorded and recorded.isoformat(),
                     series=[{'key': key,
                              'points': [p.as_dict() for p in points]}
                             for key, points in series.items()])

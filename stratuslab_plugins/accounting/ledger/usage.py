@@ -523,6 +523,16 @@ def _refused_value(exc):
             and isinstance(exc.orig, (ValueError, TypeError, OverflowError)))
 
 
+def first_started_at(connection):
+    """Return when the earliest interval the ledger holds began, or None.
+
+    None means nothing was ever recorded: the listener never stored an
+    event (not running, or Nova sends no versioned notifications).
+    """
+    return from_us(connection.execute(
+        sa.select(sa.func.min(usage_intervals.c.started_at))).scalar())
+
+
 class UsageLedger:
     """The usage tables of one database, each call one transaction.
 
@@ -599,6 +609,10 @@ class UsageLedger:
     def cpu_samples_for_instances(self, uuids):
         with self.engine.connect() as connection:
             return cpu_samples_for_instances(connection, uuids)
+
+    def first_started_at(self):
+        with self.engine.connect() as connection:
+            return first_started_at(connection)
 
     def rejected(self):
         """Return the rejected notifications, oldest first."""

@@ -3,6 +3,8 @@ from horizon import tables
 from openstack_dashboard.dashboards.project.images.images import (
     tables as image_tables)
 
+from stratuslab_plugins.dashboard import failures
+
 
 def _when(value):
     return value.strftime('%Y-%m-%d %H:%M UTC') if value else None
@@ -38,7 +40,7 @@ class LaunchAppliance(image_tables.LaunchImageNG):
         return super().allowed(request, image)
 
 
-class AppliancesTable(tables.DataTable):
+class AppliancesTable(failures.ExplainedEmpty, tables.DataTable):
     name = tables.Column('name', verbose_name=_('Name'))
     identifier = tables.Column('identifier', verbose_name=_('Appliance'),
                                empty_value='-')
@@ -58,7 +60,7 @@ class AppliancesTable(tables.DataTable):
         row_actions = (LaunchAppliance,)
 
 
-class RetiredAppliancesTable(tables.DataTable):
+class RetiredAppliancesTable(failures.ExplainedEmpty, tables.DataTable):
     """The images the sync retired: hidden, deactivated, to be deleted.
 
     Glance leaves hidden images out of its lists unless asked, so they

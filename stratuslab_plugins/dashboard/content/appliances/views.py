@@ -12,6 +12,7 @@ from horizon import tables as horizon_tables
 from stratuslab_plugins.dashboard import api
 from stratuslab_plugins.dashboard.content.appliances import appliance_rows
 from stratuslab_plugins.dashboard.content.appliances import tables
+from stratuslab_plugins.dashboard import failures
 from stratuslab_plugins.dashboard import settings
 
 
@@ -20,28 +21,38 @@ class IndexView(horizon_tables.MultiTableView):
     template_name = 'project/appliances/index.html'
     page_title = _('Appliances')
 
+    def _explain_empty(self, table, reason):
+        self.get_tables()[table].empty_reason = reason
+
     def get_appliances_data(self):
-        vo = None
+        self.vo = None
         try:
-            vo = api.project_vo(self.request)
-        except Exception:
-            exceptions.handle(self.request,
-                              _('Unable to read the project\'s VO.'))
-        self.vo = vo
-        if vo is None:
+            self.vo = api.project_vo(self.request)
+        except Exception as exc:
+            reason = failures.describe('Keystone', exc)
+            exceptions.handle(self.request, reason)
+            self._explain_empty('appliances', _(
+                'The project\'s VO cannot be read, so the appliances '
+                'offered to it are unknown: %s') % reason)
+            return []
+        if self.vo is None:
             messages.warning(self.request, _(
                 'This project has no VO, so no appliance is offered to it. '
                 'A site administrator sets it with: openstack project set '
                 '--property %s=<VO> <project>.')
                 % settings.get('STRATUSLAB_VO_PROJECT_PROPERTY'))
+            self._explain_empty('appliances', _(
+                'This project has no VO: no appliance is offered to it.'))
             return []
         try:
             images = api.sync_images(self.request)
-        except Exception:
-            exceptions.handle(self.request,
-                              _('Unable to retrieve the appliances.'))
+        except Exception as exc:
+            reason = failures.describe('Glance', exc)
+            exceptions.handle(self.request, reason)
+            self._explain_empty('appliances', _(
+                'The appliances cannot be listed: %s') % reason)
             return []
-        return appliance_rows.rows_for(images, vo)
+        return appliance_rows.rows_for(images, self.vo)
 
     def get_retired_data(self):
         # Horizon asks every table for its data, even one the user may
@@ -51,9 +62,11 @@ class IndexView(horizon_tables.MultiTableView):
             return []
         try:
             images = api.retired_images(self.request)
-        except Exception:
-            exceptions.handle(self.request,
-                              _('Unable to retrieve the retired appliances.'))
+        except Exception as exc:
+            reason = failures.describe('Glance', exc)
+            exceptions.handle(self.request, reason)
+            self._explain_empty('retired', _(
+                'The retired appliances cannot be listed: %s') % reason)
             return []
         return appliance_rows.retired_rows(images)
 

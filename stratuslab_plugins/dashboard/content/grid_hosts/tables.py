@@ -1,6 +1,8 @@
 from django.utils.translation import gettext_lazy as _
 from horizon import tables
 
+from stratuslab_plugins.dashboard import failures
+
 
 def _list(attribute):
     def render(row):
@@ -8,7 +10,7 @@ def _list(attribute):
     return render
 
 
-class HostsTable(tables.DataTable):
+class HostsTable(failures.ExplainedEmpty, tables.DataTable):
     host = tables.Column('host', verbose_name=_('Host'))
     aggregates = tables.Column(_list('aggregates'),
                                verbose_name=_('Aggregates'))

@@ -6,6 +6,7 @@ from horizon import tables as horizon_tables
 from stratuslab_plugins.dashboard import api
 from stratuslab_plugins.dashboard.content.grid_hosts import host_rows
 from stratuslab_plugins.dashboard.content.grid_hosts import tables
+from stratuslab_plugins.dashboard import failures
 from stratuslab_plugins.dashboard import settings
 
 
@@ -17,10 +18,10 @@ class IndexView(horizon_tables.DataTableView):
     def _compute_hosts(self):
         try:
             return api.compute_hosts(self.request)
-        except Exception:
+        except Exception as exc:
             exceptions.handle(self.request, _(
-                'Unable to list the compute services; only the hosts of '
-                'aggregates are shown.'))
+                'Unable to list the compute services (%s); only the hosts '
+                'of aggregates are shown.') % failures.describe('Nova', exc))
             return ()
 
     def _site_files(self):
@@ -38,9 +39,12 @@ class IndexView(horizon_tables.DataTableView):
     def get_data(self):
         try:
             aggregates = api.aggregates(self.request)
-        except Exception:
-            exceptions.handle(self.request,
-                              _('Unable to retrieve the host aggregates.'))
+        except Exception as exc:
+            reason = failures.describe('Nova', exc)
+            exceptions.handle(self.request, reason)
+            # Not the "no host yet" advice: the hosts are unknown.
+            self.table.empty_reason = _(
+                'The hosts cannot be listed: %s') % reason
             return []
         rows = host_rows.rows_for(aggregates, hosts=self._compute_hosts(),
                                   files=self._site_files())

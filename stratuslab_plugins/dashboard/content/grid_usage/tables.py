@@ -2,6 +2,7 @@ from django.utils.translation import gettext_lazy as _
 from horizon import tables
 
 from stratuslab_plugins.accounting.api import client as usage_client
+from stratuslab_plugins.dashboard import failures
 
 
 class VOUsage:
@@ -39,7 +40,7 @@ def _cpu(row):
     return _so_far(row, row.cpu_hours)
 
 
-class UsageTable(tables.DataTable):
+class UsageTable(failures.ExplainedEmpty, tables.DataTable):
     key = tables.Column('key', verbose_name=_('VO'))
     wall_hours = tables.Column(_wall, verbose_name=_('Wall hours'))
     cpu_hours = tables.Column(_cpu, verbose_name=_('CPU hours'),

@@ -74,6 +74,18 @@ def partial_note(usage):
                          'until': usage['until'][:16].replace('T', ' ')}
 
 
+def empty_reason(usage):
+    """Why a period shows no usage: nothing recorded at all, or not then."""
+    if not usage.get('recorded_since'):
+        return _('The usage ledger holds no usage at all yet: is '
+                 'stratuslab-accounting-listener running, and does Nova send '
+                 'versioned notifications ([notifications] '
+                 'notification_format = versioned)? See "Exact usage" in the '
+                 'stratuslab-plugins README.')
+    return _('No usage you may see in this period (the ledger holds usage '
+             'since %s).') % usage['recorded_since'][:10]
+
+
 class IndexView(horizon_tables.DataTableView):
     table_class = tables.UsageTable
     template_name = 'admin/grid_usage/index.html'
@@ -100,6 +112,8 @@ class IndexView(horizon_tables.DataTableView):
                 'The usage API has no VO map, so usage is not split by VO: '
                 'set [grid] vo_project_property on the projects or [grid] '
                 'vo_mapping_file in its configuration.'))
+        if not self.usage['series']:
+            self.table.empty_reason = empty_reason(self.usage)
         return [tables.VOUsage(s) for s in self.usage['series']]
 
     def get_context_data(self, **kwargs):

@@ -214,6 +214,19 @@ class UsageAPITest(APITestBase):
                                 self.token(ATLAS_P, 'admin'))
         self.assertIn('x1', [r['uuid'] for r in body['records']])
 
+    def test_usage_says_since_when_the_ledger_holds_usage(self):
+        status, body = self.get('/v1/usage?since=2026-11-02T20:00:00',
+                                self.token(ATLAS_P, 'admin'))
+        self.assertEqual((200, at(1, 12).isoformat()),
+                         (status, body['recorded_since']))
+        empty = 'sqlite:///' + self.useFixture(fixtures.TempDir()).join(
+            'empty.sqlite')
+        self.conf.set_override('ledger_connection', empty, 'accounting')
+        self.app = app_mod.build_app(self.conf, VOS, now=lambda: NOW)
+        status, body = self.get('/v1/usage', self.token(ATLAS_P, 'admin'))
+        self.assertEqual((200, None, []),
+                         (status, body['recorded_since'], body['series']))
+
     def test_records_carry_their_send_state(self):
         self.state.advance([('nova', '', 'SITE')], at(2, 20))
         status, body = self.get('/v1/records?since=2026-11-01',

@@ -8,6 +8,8 @@ the real ones.
 import json
 
 from django.urls import reverse
+from glanceclient import exc as glance_exceptions
+from keystoneauth1 import exceptions as ks_exceptions
 from keystoneclient.v3 import projects
 from openstack_dashboard import api as os_api
 from openstack_dashboard.test import helpers as test
@@ -85,6 +87,9 @@ class AppliancesViewTest(horizon_stubs.RestoresClientExceptions,
 
         self.assertTemplateUsed(res, TEMPLATE)
         self.assertEqual([], res.context['appliances_table'].data)
+        self.assertContains(res, 'This project has no VO: no appliance is '
+                                 'offered to it.')
+        self.assertNotContains(res, 'No appliance is synced for this VO yet')
         self.assertContains(res, 'openstack project set --property '
                                  'egi.VO=&lt;VO&gt;')
         self.mock_image_list_detailed.assert_not_called()
@@ -99,7 +104,36 @@ class AppliancesViewTest(horizon_stubs.RestoresClientExceptions,
 
         self.assertTemplateUsed(res, TEMPLATE)
         self.assertMessageCount(res, error=1)
-        self.assertContains(res, 'No appliance is synced for this VO yet')
+        self.assertContains(res, 'The appliances cannot be listed: Glance '
+                                 'answered with an error')
+        self.assertNotContains(res, 'No appliance is synced for this VO yet')
+
+    @test.create_mocks({os_api.glance: ['image_list_detailed'],
+                        os_api.keystone: ['tenant_get']})
+    def test_unreachable_glance_is_not_an_empty_catalogue(self):
+        # Issue 19: "no appliance is synced yet" while Glance was down.
+        self.mock_tenant_get.return_value = self.project(**{'egi.VO': 'atlas'})
+        self.mock_image_list_detailed.side_effect = (
+            glance_exceptions.CommunicationError(
+                'Error finding address for http://glance.example.org'))
+
+        res = self.client.get(INDEX_URL)
+
+        self.assertContains(res, 'Glance cannot be reached')
+        self.assertNotContains(res, 'No appliance is synced for this VO yet')
+
+    @test.create_mocks({os_api.glance: ['image_list_detailed'],
+                        os_api.keystone: ['tenant_get']})
+    def test_unreadable_project_vo_is_not_a_missing_vo(self):
+        self.mock_tenant_get.side_effect = ks_exceptions.ConnectFailure(
+            'Unable to establish connection to http://keystone.example.org')
+
+        res = self.client.get(INDEX_URL)
+
+        self.assertContains(res, 'The project&#x27;s VO cannot be read')
+        self.assertContains(res, 'Keystone cannot be reached')
+        self.assertNotContains(res, 'openstack project set')
+        self.mock_image_list_detailed.assert_not_called()
 
 
 class RetiredAppliancesViewTest(horizon_stubs.RestoresClientExceptions,

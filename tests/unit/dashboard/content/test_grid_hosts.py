@@ -11,6 +11,8 @@ import tempfile
 
 from django.test.utils import override_settings
 from django.urls import reverse
+from horizon import exceptions as horizon_exceptions
+from keystoneauth1 import exceptions as ks_exceptions
 from novaclient.v2 import aggregates as nova_aggregates
 from novaclient.v2 import services as nova_services
 from openstack_dashboard import api as os_api
@@ -105,6 +107,35 @@ class GridHostsViewTest(horizon_stubs.RestoresClientExceptions,
 
         self.assertTemplateUsed(res, TEMPLATE)
         self.assertMessageCount(res, error=1)
+        self.assertContains(res, 'The hosts cannot be listed: Nova '
+                                 'answered with an error')
+        self.assertNotContains(res, 'openstack aggregate set')
+
+    @test.create_mocks(NOVA_CALLS)
+    def test_unreachable_nova_is_not_an_empty_site(self):
+        # Issue 19: the empty text advised adding grid_* metadata.
+        self.mock_aggregate_details_list.side_effect = (
+            ks_exceptions.ConnectFailure('Unable to establish connection '
+                                         'to http://nova.example.org'))
+        self.mock_service_list.side_effect = ks_exceptions.ConnectFailure(
+            'Unable to establish connection to http://nova.example.org')
+
+        res = self.client.get(INDEX_URL)
+
+        self.assertContains(res, 'The hosts cannot be listed: Nova cannot '
+                                 'be reached')
+        self.assertNotContains(res, 'openstack aggregate set')
+
+    @test.create_mocks(NOVA_CALLS)
+    def test_nova_missing_from_the_catalog_says_so(self):
+        self.mock_aggregate_details_list.side_effect = (
+            horizon_exceptions.ServiceCatalogException('compute'))
+        self.mock_service_list.return_value = []
+
+        res = self.client.get(INDEX_URL)
+
+        self.assertContains(res, 'Nova is not in the Keystone catalog')
+        self.assertNotContains(res, 'openstack aggregate set')
 
     @test.create_mocks(NOVA_CALLS)
     def test_compute_hosts_in_no_aggregate_are_listed(self):

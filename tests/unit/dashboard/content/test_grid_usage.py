@@ -166,16 +166,52 @@ class GridUsageViewTest(horizon_stubs.RestoresClientExceptions,
         self.mock_usage.assert_not_called()
 
     @test.create_mocks({usage_client.UsageClient: ['usage', 'queue']})
+    def test_an_empty_ledger_is_not_an_empty_period(self):
+        self.mock_usage.return_value = dict(usage_data.USAGE, series=[],
+                                            recorded_since=None)
+        self.mock_queue.return_value = usage_data.QUEUE
+
+        res = self.client.get(INDEX_URL)
+
+        self.assertContains(res, 'The usage ledger holds no usage at all '
+                                 'yet: is stratuslab-accounting-listener '
+                                 'running')
+        self.assertNotContains(res, 'No usage in this period.')
+
+    @test.create_mocks({usage_client.UsageClient: ['usage', 'queue']})
+    def test_a_period_without_usage_says_since_when_there_is(self):
+        self.mock_usage.return_value = dict(
+            usage_data.USAGE, series=[],
+            recorded_since='2026-10-14T08:00:00+00:00')
+        self.mock_queue.return_value = usage_data.QUEUE
+
+        res = self.client.get(INDEX_URL)
+
+        self.assertContains(res, 'No usage you may see in this period (the '
+                                 'ledger holds usage since 2026-10-14).')
+
+    @test.create_mocks({usage_client.UsageClient: ['usage', 'queue']})
+    def test_a_missing_queue_directory_with_runs_names_the_option(self):
+        self.mock_usage.return_value = usage_data.USAGE
+        self.mock_queue.return_value = dict(usage_data.QUEUE, exists=False)
+
+        res = self.client.get(INDEX_URL)
+
+        self.assertContains(res, 'missing although runs are booked')
+        self.assertContains(res, '[accounting_ssm] output_path')
+
+    @test.create_mocks({usage_client.UsageClient: ['usage', 'queue']})
     def test_no_vo_map_is_flagged(self):
-        self.mock_usage.return_value = dict(usage_data.USAGE, vo_map_size=0,
-                                            series=[])
+        self.mock_usage.return_value = dict(
+            usage_data.USAGE, vo_map_size=0, series=[],
+            recorded_since='2026-10-14T08:00:00+00:00')
         self.mock_queue.side_effect = usage_client.APIError('HTTP 403')
 
         res = self.client.get(INDEX_URL)
 
         self.assertMessageCount(res, warning=2)
         self.assertContains(res, 'vo_mapping_file')
-        self.assertContains(res, 'No usage in this period.')
+        self.assertContains(res, 'No usage you may see in this period')
 
 
 VO_URL = reverse('horizon:project:vo_usage:index')

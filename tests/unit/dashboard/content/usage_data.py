@@ -18,6 +18,7 @@ USAGE = {
     'until': '2026-11-03T12:00:00+00:00',
     'requested_until': '2026-11-04T00:00:00+00:00',
     'step': 'day', 'by': 'vo', 'vo_map_size': 3,
+    'recorded_since': '2026-10-14T08:00:00+00:00',
     'series': [
         {'key': 'atlas', 'points': [point(1, 12, 10), point(2, 24, 20),
                                     point(3, 6, 5, partial=True)]},
