@@ -159,6 +159,8 @@ class TestPostConfigGlance(DevstackPluginTestCase):
                          glance['appliance']['appliance_registry_url'])
         self.assertIn('filesystem_store_datadir',
                       glance['os_glance_staging_store'])
+        # The appliance sync's locations are recorded, not read.
+        self.assertEqual(['False'], glance['DEFAULT']['do_secure_hash'])
 
     def test_existing_backends_are_kept(self):
         self.seed_ini(self.glance_conf, 'DEFAULT', 'enabled_backends',
