@@ -111,6 +111,24 @@ def check_digest(digest):
     return digest
 
 
+#: The largest byte count an OCI descriptor carries (an int64).
+MAX_SIZE = 2 ** 63 - 1
+
+
+def check_size(value, what='Size'):
+    """Return ``value`` if it is a byte count: an integer, 0 to 2^63-1.
+
+    Booleans, floats (``1e999`` is infinity) and strings are refused, so
+    that no size reaches arithmetic it would overflow or mislead.
+    """
+    if isinstance(value, bool) or not isinstance(value, int) or \
+            not 0 <= value <= MAX_SIZE:
+        raise exceptions.InvalidInput(
+            '%s %s is not a size in bytes (an integer from 0 to 2^63-1).'
+            % (what, _shown(value)))
+    return value
+
+
 def check_identifier(identifier):
     """Return ``identifier`` if it is a safe appliance identifier.
 

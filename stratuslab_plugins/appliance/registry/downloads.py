@@ -89,10 +89,10 @@ class Downloads:
     def blob_size(self, repository, digest):
         """Return the size in bytes of a blob, from a HEAD request."""
         identifiers.check_digest(digest)
+        what = 'give the size of blob %s in %s' % (digest, repository)
         response = self._request(
-            'HEAD', self._url(repository, 'blobs', digest),
-            'give the size of blob %s in %s' % (digest, repository))
-        return int(response.headers['Content-Length'])
+            'HEAD', self._url(repository, 'blobs', digest), what)
+        return self._size_header(response, what)
 
     def _open_blob(self, repository, digest, offset):
         headers = {'Range': 'bytes=%d-' % offset} if offset else {}
@@ -136,9 +136,13 @@ class Downloads:
         received = offset
         retry = self.retry.new()
         response = self._open_blob(repository, digest, offset)
-        if size is None:
-            length = response.headers.get('Content-Length')
-            size = offset + int(length) if length is not None else None
+        try:
+            if size is None and 'Content-Length' in response.headers:
+                size = offset + self._size_header(
+                    response, 'send blob %s of %s' % (digest, repository))
+        except exceptions.RegistryError:
+            response.close()
+            raise
         try:
             while True:
                 try:

@@ -1,31 +1,82 @@
 """Listings: repositories (OCI catalog or Harbor's project API) and tags.
+
+Every page is read with a cap (:mod:`.bodies`) and checked (a list of
+names, each a string); a listing stops with an error past
+``MAX_LISTED`` names or ``MAX_PAGES`` pages, so that a registry that
+pages forever, or returns endless names, costs bounded time and memory.
 """
 
 import urllib.parse
 
 from stratuslab_plugins.appliance import exceptions
 from stratuslab_plugins.appliance import identifiers
+from stratuslab_plugins.appliance.registry import bodies
 
 HARBOR_PAGE_SIZE = 100
+PAGE_SIZE = 100
+#: Names one listing may return (a registry's repositories, one
+#: repository's tags); far above what a VO publishes.
+MAX_LISTED = 100000
+#: Pages one listing may take (a registry may return short pages).
+MAX_PAGES = 10000
+_NAME_MAX = 1024
 
 
 class Listings:
     """Listing calls of :class:`RegistryClient` (a mixin over Transport)."""
 
+    def _page(self, url, what, params):
+        """One page of a listing: its JSON and the next page's URL."""
+        response = self._request('GET', url, what, params=params,
+                                 stream=True)
+        next_url = response.links.get('next', {}).get('url')
+        document = bodies.read_json(response, bodies.LISTING_MAX_BYTES,
+                                    'a page to %s' % what,
+                                    'Registry %s' % self.url)
+        return document, self._absolute(next_url) if next_url else None
+
+    def _names(self, items, what, listed):
+        """Check a page's names; count them against ``MAX_LISTED``."""
+        if not isinstance(items, list):
+            raise exceptions.RegistryError(
+                'Registry %s answered a request to %s with %s, not a list '
+                'of names.' % (self.url, what, type(items).__name__))
+        if listed + len(items) > MAX_LISTED:
+            raise exceptions.RegistryError(
+                'Registry %s answered a request to %s with more than %d '
+                'names; refused.' % (self.url, what, MAX_LISTED))
+        for name in items:
+            if not isinstance(name, str) or not name or \
+                    len(name) > _NAME_MAX:
+                raise exceptions.RegistryError(
+                    'Registry %s answered a request to %s with a name that '
+                    'is not a string of at most %d characters.'
+                    % (self.url, what, _NAME_MAX))
+        return items
+
     def _paginate(self, url, key, what):
-        params = {'n': 100}
-        while url:
-            response = self._request('GET', url, what, params=params)
-            for item in response.json().get(key) or []:
-                yield item
-            url = response.links.get('next', {}).get('url')
-            url, params = (self._absolute(url), None) if url else (None,
-                                                                   None)
+        names = []
+        params = {'n': PAGE_SIZE}
+        for _ in range(MAX_PAGES):
+            document, url = self._page(url, what, params)
+            if not isinstance(document, dict):
+                raise exceptions.RegistryError(
+                    'Registry %s answered a request to %s with %s, not an '
+                    'object.' % (self.url, what, type(document).__name__))
+            items = document.get(key)
+            names.extend(self._names([] if items is None else items, what,
+                                     len(names)))
+            if not url:
+                return names
+            params = None
+        raise exceptions.RegistryError(
+            'Registry %s answered a request to %s with more than %d pages; '
+            'refused.' % (self.url, what, MAX_PAGES))
 
     def list_repositories(self):
         """Return every repository name the account may see."""
-        return list(self._paginate(self.url + '/v2/_catalog',
-                                   'repositories', 'list repositories'))
+        return self._paginate(self.url + '/v2/_catalog', 'repositories',
+                              'list repositories')
 
     def list_project_repositories(self, project):
         """Return the repositories under ``project/``, sorted.
@@ -53,24 +104,26 @@ class Listings:
         url = '%s/api/v2.0/projects/%s/repositories' % (
             self.url, urllib.parse.quote(project, safe=''))
         what = 'list the repositories of project %s' % project
-        page = 1
-        while True:
-            items = self._request('GET', url, what, params={
-                'page': page, 'page_size': HARBOR_PAGE_SIZE}).json()
+        names = []
+        for page in range(1, MAX_PAGES + 1):
+            items, _ = self._page(url, what, {'page': page,
+                                              'page_size': HARBOR_PAGE_SIZE})
             if not isinstance(items, list):
                 raise exceptions.RegistryError(
                     'Registry %s answered a request to %s with %s, not '
                     'a list of repositories.' % (self.url, what,
                                                  type(items).__name__))
-            for item in items:
-                if isinstance(item, dict) and item.get('name'):
-                    yield item['name']
+            names.extend(self._names(
+                [item['name'] for item in items
+                 if isinstance(item, dict) and item.get('name')],
+                what, len(names)))
             if len(items) < HARBOR_PAGE_SIZE:
-                return
-            page += 1
+                return names
+        raise exceptions.RegistryError(
+            'Registry %s answered a request to %s with more than %d pages; '
+            'refused.' % (self.url, what, MAX_PAGES))
 
     def list_tags(self, repository):
         """Return the tags of ``repository``."""
-        return list(self._paginate(self._url(repository, 'tags', 'list'),
-                                   'tags', 'list the tags of %s'
-                                   % repository))
+        return self._paginate(self._url(repository, 'tags', 'list'),
+                              'tags', 'list the tags of %s' % repository)

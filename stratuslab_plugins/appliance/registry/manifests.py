@@ -1,11 +1,22 @@
-"""Manifests: stored, fetched (bounded, digest-checked), resolved, deleted.
+"""Manifests: stored, fetched (bounded, digest-checked, validated), deleted.
+
+A manifest fetched from a registry is hostile input until checked:
+:func:`check_manifest` validates its structure against the OCI image
+specification (an image manifest's ``config`` and ``layers``, an index's
+``manifests``) before any caller reads a field of it, so that a wrong
+type, a size of ``1e999`` or ``-1``, or a thousand-deep nesting is
+refused with :class:`InvalidInput` naming the manifest and the field,
+and never escapes as ``TypeError`` or ``OverflowError`` from the code
+that trusted it (the Glance store, the publisher, the sync).
 """
 
 import hashlib
 import json
+import re
 
 from stratuslab_plugins.appliance import exceptions
 from stratuslab_plugins.appliance import identifiers
+from stratuslab_plugins.appliance.registry import bodies
 
 OCI_MANIFEST = 'application/vnd.oci.image.manifest.v1+json'
 DOCKER_MANIFEST = 'application/vnd.docker.distribution.manifest.v2+json'
@@ -13,7 +24,93 @@ OCI_INDEX = 'application/vnd.oci.image.index.v1+json'
 MANIFEST_TYPES = (OCI_MANIFEST, DOCKER_MANIFEST, OCI_INDEX)
 EMPTY_CONFIG_TYPE = 'application/vnd.oci.empty.v1+json'
 EMPTY_CONFIG = b'{}'
-MANIFEST_MAX_BYTES = 4 * 1024 * 1024
+MANIFEST_MAX_BYTES = bodies.MANIFEST_MAX_BYTES
+#: Layers of an image manifest, or manifests of an index.
+MAX_DESCRIPTORS = 1000
+#: Annotations of a manifest or of one descriptor.
+MAX_ANNOTATIONS = 1000
+_MEDIA_TYPE_RE = re.compile(r'\A[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}'
+                            r'/[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}\Z')
+# The OCI image specification's digest grammar, bounded.
+_DIGEST_RE = re.compile(r'\A[a-z0-9]+(?:[+._-][a-z0-9]+)*:'
+                        r'[a-zA-Z0-9=_-]{1,256}\Z')
+
+
+def _fail(where, field, problem):
+    raise exceptions.InvalidInput('%s: %s %s.' % (where, field, problem))
+
+
+def _check_type(value, kind, where, field):
+    if isinstance(value, bool) or not isinstance(value, kind):
+        _fail(where, field, 'is %s, not %s' % (
+            type(value).__name__, getattr(kind, '__name__', 'a ' + str(kind))))
+    return value
+
+
+def _check_annotations(value, where, field):
+    if value is None:
+        return
+    _check_type(value, dict, where, field)
+    if len(value) > MAX_ANNOTATIONS:
+        _fail(where, field, 'has more than %d entries' % MAX_ANNOTATIONS)
+    for key, text in value.items():
+        if not isinstance(text, str):
+            _fail(where, '%s[%r]' % (field, key[:100]),
+                  'is %s, not a string' % type(text).__name__)
+
+
+def _check_descriptor(value, where, field):
+    _check_type(value, dict, where, field)
+    media_type = _check_type(value.get('mediaType'), str, where,
+                             field + '.mediaType')
+    if not _MEDIA_TYPE_RE.match(media_type):
+        _fail(where, field + '.mediaType', 'is not a media type')
+    digest = _check_type(value.get('digest'), str, where, field + '.digest')
+    if not _DIGEST_RE.match(digest):
+        _fail(where, field + '.digest', 'is not a digest (ALGORITHM:HEX)')
+    try:
+        identifiers.check_size(value.get('size'))
+    except exceptions.InvalidInput as error:
+        _fail(where, field + '.size', 'is invalid: %s' % error)
+    _check_annotations(value.get('annotations'), where,
+                       field + '.annotations')
+
+
+def _check_descriptors(document, key, where):
+    items = _check_type(document.get(key), list, where, key)
+    if len(items) > MAX_DESCRIPTORS:
+        _fail(where, key, 'has more than %d entries' % MAX_DESCRIPTORS)
+    for index, item in enumerate(items):
+        _check_descriptor(item, where, '%s[%d]' % (key, index))
+
+
+def check_manifest(document, where='manifest'):
+    """Return ``document`` if it is a valid OCI manifest or index.
+
+    :param where: what the manifest is, for messages.
+    :raises InvalidInput: naming ``where`` and the field.
+    """
+    _check_type(document, dict, where, 'the document')
+    if document.get('schemaVersion') != 2 or isinstance(
+            document.get('schemaVersion'), bool):
+        _fail(where, 'schemaVersion', 'is not 2')
+    media_type = document.get('mediaType')
+    if media_type is not None and media_type not in MANIFEST_TYPES:
+        _fail(where, 'mediaType', 'is %r, not a manifest type'
+              % str(media_type)[:100])
+    index = media_type == OCI_INDEX or (
+        media_type is None and 'manifests' in document
+        and 'layers' not in document)
+    # What a kind requires, and whatever else of them is present: a
+    # caller may read any of them.
+    if index or 'manifests' in document:
+        _check_descriptors(document, 'manifests', where)
+    if not index or 'config' in document:
+        _check_descriptor(document.get('config'), where, 'config')
+    if not index or 'layers' in document:
+        _check_descriptors(document, 'layers', where)
+    _check_annotations(document.get('annotations'), where, 'annotations')
+    return document
 
 
 class Manifests:
@@ -40,29 +137,36 @@ class Manifests:
         return self._url(repository, 'manifests', reference)
 
     def get_manifest(self, repository, reference):
-        """Return ``(digest, manifest dict)`` of a tag or digest."""
+        """Return ``(digest, manifest dict)`` of a tag or digest.
+
+        :raises InvalidInput: when the manifest is too large, not JSON,
+            or not a valid OCI manifest (see :func:`check_manifest`).
+        :raises IntegrityError: when a digest reference names other
+            content.
+        """
+        where = 'Manifest %s:%s at %s' % (repository, reference, self.url)
         response = self._request(
             'GET', self._manifest_url(repository, reference),
             'send manifest %s:%s' % (repository, reference),
             headers={'Accept': ', '.join(MANIFEST_TYPES)}, stream=True)
-        body = response.raw.read(MANIFEST_MAX_BYTES + 1, decode_content=True)
-        response.close()
-        if len(body) > MANIFEST_MAX_BYTES:
+        try:
+            body = bodies.read(response, MANIFEST_MAX_BYTES, 'a manifest',
+                               'Registry %s' % self.url)
+        except bodies.TooLarge:
             raise exceptions.InvalidInput(
-                'Manifest %s:%s at %s is larger than %d bytes; it is not an '
-                'appliance.' % (repository, reference, self.url,
-                                MANIFEST_MAX_BYTES))
+                '%s is larger than %d bytes; it is not an appliance.'
+                % (where, MANIFEST_MAX_BYTES)) from None
         digest = 'sha256:' + hashlib.sha256(body).hexdigest()
         if reference.startswith('sha256:') and digest != reference:
             raise exceptions.IntegrityError(
                 'Manifest %s@%s at %s has digest %s; it was altered.'
                 % (repository, reference, self.url, digest))
         try:
-            return digest, json.loads(body)
-        except ValueError:
+            document = json.loads(body)
+        except (ValueError, RecursionError):
             raise exceptions.InvalidInput(
-                'Manifest %s:%s at %s is not JSON.'
-                % (repository, reference, self.url)) from None
+                '%s is not JSON.' % where) from None
+        return digest, check_manifest(document, where)
 
     def resolve(self, repository, reference):
         """Return the manifest digest a tag (or digest) names."""
@@ -70,8 +174,9 @@ class Manifests:
             'HEAD', self._manifest_url(repository, reference),
             'find manifest %s:%s' % (repository, reference),
             headers={'Accept': ', '.join(MANIFEST_TYPES)})
-        return identifiers.check_digest(
-            response.headers.get('Docker-Content-Digest'))
+        return identifiers.check_digest(self._header(
+            response, 'Docker-Content-Digest',
+            'find manifest %s:%s' % (repository, reference)))
 
     def delete_manifest(self, repository, reference):
         """Delete a manifest (and with it every tag naming it).

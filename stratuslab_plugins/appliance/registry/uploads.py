@@ -21,6 +21,7 @@ from urllib3.util import retry as urllib3_retry
 from stratuslab_plugins.appliance import exceptions
 from stratuslab_plugins.appliance import hashing
 from stratuslab_plugins.appliance import identifiers
+from stratuslab_plugins.appliance.registry import bodies
 
 LOG = logging.getLogger(__name__)
 
@@ -29,7 +30,7 @@ PIECE_SIZE = 1024 * 1024
 # Zeros a sized upload whose source fell short may send to end its request
 # cleanly before the session is cancelled (see _SizedBody).
 PAD_LIMIT = 64 * 1024 * 1024
-_RANGE_RE = re.compile(r'^(?:bytes=)?0-(\d+)$')
+_RANGE_RE = re.compile(r'\A(?:bytes=)?0-([0-9]{1,19})\Z')
 
 
 class _UploadStream:
@@ -221,7 +222,8 @@ class Uploads:
             'POST', self._url(repository, 'blobs', 'uploads') + '/',
             'start an upload to %s' % repository, expect=(202,),
             headers={'Content-Length': '0'})
-        return self._absolute(response.headers['Location'])
+        return self._absolute(self._header(
+            response, 'Location', 'start an upload to %s' % repository))
 
     def _upload_status(self, location, repository):
         """Return ``(bytes the registry holds, next location)``."""
@@ -239,7 +241,8 @@ class Uploads:
             'PATCH', location, 'accept upload data for %s' % repository,
             expect=(202,), data=stream.body_from(offset, self.url),
             headers={'Content-Type': 'application/octet-stream'})
-        return self._absolute(response.headers['Location'])
+        return self._absolute(self._header(
+            response, 'Location', 'accept upload data for %s' % repository))
 
     def _restart(self, location, repository):
         """Drop a broken session; return ``(0, new session location)``."""
@@ -335,9 +338,9 @@ class Uploads:
     def cancel_upload(self, location, repository):
         """Delete an upload session; best effort, failures are logged."""
         try:
-            response = self.session.delete(location, timeout=self.timeout,
-                                           verify=self.session.verify)
-            response.close()
+            bodies.drain(self.session.delete(
+                location, timeout=self.timeout, verify=self.session.verify,
+                stream=True))
         except requests.RequestException as error:
             LOG.warning('Could not cancel upload session %s for %s: %s; '
                         'the registry discards it when it expires.',

@@ -10,7 +10,9 @@ registry the client meets:
 * ``answer`` maps a path prefix to what is sent back: a status, headers
   and a body, where ``ENDLESS`` streams zeros in chunked encoding until
   the client hangs up (``sent`` counts the bytes that left), the way a
-  broken or hostile registry makes a client's memory grow.
+  broken or hostile registry makes a client's memory grow. "Endless"
+  stops at ``ENDLESS_LIMIT`` (far past every cap of the client), so that
+  a client without caps ends too, and its test fails instead of hanging.
 
 Paths no prefix matches get ``default``: 401 with a Bearer challenge
 whose realm is this server, so that a client willing to answer it would
@@ -26,6 +28,7 @@ from tests.functional.appliance import loopback_http
 
 #: A body that never ends (chunked zeros until the client hangs up).
 ENDLESS = object()
+ENDLESS_LIMIT = 128 * 1024 * 1024
 _PIECE = b'\0' * 65536
 
 
@@ -87,10 +90,11 @@ class HostileServer(fixtures.Fixture):
                 self.send_header('Connection', 'close')
                 self.end_headers()
                 try:
-                    while True:
+                    for _ in range(ENDLESS_LIMIT // len(_PIECE)):
                         self.wfile.write(b'%x\r\n%s\r\n' % (len(_PIECE),
                                                             _PIECE))
                         server.sent += len(_PIECE)
+                    self.wfile.write(b'0\r\n\r\n')
                 except OSError:
                     return
 
@@ -112,7 +116,8 @@ class HostileServer(fixtures.Fixture):
                 if body is ENDLESS:
                     self._endless()
                     return
-                self.send_header('Content-Length', str(len(body)))
+                if 'Content-Length' not in headers:
+                    self.send_header('Content-Length', str(len(body)))
                 self.end_headers()
                 if self.command != 'HEAD':
                     self.wfile.write(body)
