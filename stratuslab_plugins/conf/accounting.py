@@ -213,6 +213,40 @@ Related options:
     * None
 """),
     cfg.StrOpt(
+        'listing_scope',
+        default='auto',
+        choices=[('auto', 'all_projects for a token with the admin role on '
+                          'its project, else each_project'),
+                 ('all_projects', "one listing of every project's "
+                                  'servers, volumes or IPs (admin)'),
+                 ('each_project', 'each project the accounting user holds '
+                                  'a role on, with a token scoped to it '
+                                  '(reader)')],
+        help="""
+Whether a run reads every project in one listing or project by project.
+
+Nova, Cinder and Neutron list all projects at once (``all_tenants``) to
+the admin role only, and their default policies refuse system-scoped
+tokens. An accounting user that holds only ``reader`` on each project
+(what EGI advises for cASO) reads each of them with a token scoped to
+it: the projects are those Keystone lists for the user
+(``GET /v3/auth/projects``), and each token comes from the
+``[accounting_keystone]`` credentials with the project as their scope
+(so those credentials must be scopable, such as a password: not an
+application credential). ``auto`` reads all projects at once when the
+run's token is scoped to a project and carries the admin role, and
+project by project otherwise (a system-scoped token included).
+
+Possible values:
+    * ``auto``
+    * ``all_projects``
+    * ``each_project``
+
+Related options:
+    * ``[accounting_keystone]`` (credentials)
+    * ``extractors``
+"""),
+    cfg.StrOpt(
         'image_id_source',
         default='auto',
         choices=[('auto', "the image's AppDB marketplace URI when it has "
@@ -366,10 +400,13 @@ Related options:
 KEYSTONE_GROUP_HELP = """
 Credentials and endpoints the accounting reads the cloud with.
 
-Any keystoneauth1 plugin works; ``password`` is typical. The user needs
-the roles listed in the README ("EGI accounting": least privilege), e.g.
-``reader`` on the system scope where the cloud's policies allow it, else
-``admin``::
+Any keystoneauth1 plugin works; ``password`` is typical. On default
+policies the user needs ``reader`` on the system scope (Keystone: users
+and projects) and ``reader`` on each project to account, which the run
+reads with a token scoped to it, made from these credentials with the
+project as their scope (see ``[accounting] listing_scope`` and the
+README, "EGI accounting"); ``admin`` on a project reads all projects at
+once::
 
     [accounting_keystone]
     auth_type = password

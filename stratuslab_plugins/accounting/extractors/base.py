@@ -1,12 +1,16 @@
 """The extractor interface, and the HTTP plumbing all extractors share."""
 
 import abc
+import logging
 import urllib.parse
 
 from keystoneauth1 import adapter as ks_adapter
 from keystoneauth1 import exceptions as ks_exceptions
 
 from stratuslab_plugins.accounting import exceptions
+from stratuslab_plugins.accounting import scopes as scopes_mod
+
+LOG = logging.getLogger(__name__)
 
 
 def call_failed(service, call, exc, needed):
@@ -36,6 +40,9 @@ class Extractor(abc.ABC):
     :param session: a keystoneauth1 session with the accounting's
         credentials.
     :param region_name: the region to read, None for the session's.
+    :param project_sessions: a ``scopes.ProjectSessions`` to read
+        projects one by one with; one made from ``conf`` and ``session``
+        by default.
     """
 
     #: Record kinds this extractor yields.
@@ -45,10 +52,15 @@ class Extractor(abc.ABC):
     #: What the accounting user needs, in operator words.
     needed = None
 
-    def __init__(self, conf, session, region_name=None):
+    def __init__(self, conf, session, region_name=None,
+                 project_sessions=None):
         self.conf = conf
         self.session = session
         self.region_name = region_name
+        self.project_sessions = project_sessions or \
+            scopes_mod.ProjectSessions(conf, session, region_name)
+        self._all_projects = None
+        self._warned = set()
 
     @abc.abstractmethod
     def extract(self, since, until, context, projects=None):
@@ -59,6 +71,41 @@ class Extractor(abc.ABC):
         :param context: the run's ``records.RecordContext``.
         :param projects: project ids to restrict to, or None for all.
         """
+
+    def reads_all_projects(self):
+        """Whether this run reads every project in one listing."""
+        if self._all_projects is None:
+            self._all_projects = self.project_sessions.reads_all_projects()
+            if not self._all_projects:
+                LOG.info('%s: reading project by project, each with a token '
+                         'scoped to it ([accounting] listing_scope).',
+                         self.service)
+        return self._all_projects
+
+    def scopes(self, projects=None):
+        """Yield the ``scopes.Scope`` s this run reads, one after the other.
+
+        :param projects: project ids to restrict to, or None for all.
+        """
+        if self.reads_all_projects():
+            for project_id in projects or [None]:
+                yield scopes_mod.Scope(self.session, project_id)
+            return
+        for project_id in self.project_sessions.readable(projects):
+            yield scopes_mod.Scope(self.session_for(project_id), project_id,
+                                   all_projects=False)
+
+    def session_for(self, project_id):
+        """Return the session that reads what belongs to ``project_id``."""
+        if project_id and not self.reads_all_projects():
+            return self.project_sessions.session_for(project_id)
+        return self.session
+
+    def warn_once(self, key, message, *args):
+        """Log a warning the first time ``key`` is met in this run."""
+        if key not in self._warned:
+            self._warned.add(key)
+            LOG.warning(message, *args)
 
     def call_failed(self, call, exc):
         """Return the accounting error for a failed HTTP ``call``."""

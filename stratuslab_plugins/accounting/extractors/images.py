@@ -131,20 +131,25 @@ class ImageIds:
 
     def _unusable(self, exc):
         if not self._unreadable:
-            LOG.warning('Cannot read image names from Glance (%s); ImageId '
-                        'is the Glance id for the rest of this run.', exc)
+            LOG.warning('Cannot read image names from Glance (%s): ImageId '
+                        'is the Glance id for the rest of this run.',
+                        str(exc).rstrip('.'))
         self._unreadable = True
 
     def _list_all(self, session):
-        self._uris = {}
+        self._uris, refused = {}, None
         try:
             for image in self._listing(self.adapter_for(session)):
                 self._uris[image['id']] = usable_uri(
                     image.get(MPURI_PROPERTY))
         except (exceptions.PermissionDenied, exceptions.NotAvailable) as exc:
-            self._unusable(exc)
+            refused = exc
+        if refused is not None:
+            # Logged outside the handler: oslo.log would add a traceback.
+            self._unusable(refused)
 
     def _read(self, glance_id, session):
+        refused = None
         try:
             body = self._get(self.adapter_for(session), '/v2/images/%s'
                              % urllib.parse.quote(glance_id, safe=''))
@@ -152,7 +157,9 @@ class ImageIds:
             # Deleted since (Glance says 404 for an image it hides too).
             return None
         except exceptions.PermissionDenied as exc:
-            self._unusable(exc)
+            refused = exc
+        if refused is not None:
+            self._unusable(refused)
             return None
         return usable_uri(body.get(MPURI_PROPERTY))
 

@@ -1,14 +1,17 @@
 """The ``neutron`` extractor: floating IPs, as public-IP records (v0.2).
 
-One paged listing of ``/v2.0/floatingips`` a run (an admin sees every
-project's). The IPs are counted per project and IP version, and one
+One paged listing of ``/v2.0/floatingips`` a run: an admin's shows every
+project's; a reader's, with a token scoped to each project it holds
+``reader`` on, that project's (see ``scopes``). The IPs are counted per
+project and IP version, and one
 record written per pair, so an IPv6 record never overwrites the IPv4 one
 (cASO keyed them by project alone). Neutron does not record which user
 allocated a floating IP, so LocalUser and GlobalUserName stay empty: the
 record belongs to the project, whose VO is in FQAN.
 
 Needs ``[accounting] ip_records = True``. Least privilege: the Neutron
-policy ``get_floatingip`` for every project (``admin`` by default).
+policy ``get_floatingip``, which ``reader`` holds on its project by
+default (an admin's covers every project).
 """
 
 import collections
@@ -34,24 +37,27 @@ class NeutronExtractor(base.Extractor):
 
     kinds = ('ip',)
     service = 'Neutron'
-    needed = 'the admin role (Neutron policy get_floatingip)'
+    needed = ('the reader role on each project read (Neutron policy '
+              'get_floatingip), or the admin role to read every project at '
+              'once')
     service_type = 'network'
 
     def count(self, projects=None):
         """Return ``{(project_id, version): count}`` of floating IPs."""
-        adapter = self.adapter(self.service_type)
-        scopes = [{'project_id': p} for p in projects] if projects else [{}]
         counts = collections.Counter()
-        for scope in scopes:
+        for scope in self.scopes(projects):
+            adapter = self.adapter(self.service_type, scope.session)
             for fip in self.paged(adapter, '/v2.0/floatingips',
-                                  'floatingips', scope):
+                                  'floatingips',
+                                  scope.filters(all_tenants=False)):
                 version = ip_version(fip.get('floating_ip_address'))
                 if version is None:
                     LOG.warning('Floating IP %s has no usable address %r; '
                                 'not counted.', fip.get('id'),
                                 fip.get('floating_ip_address'))
                     continue
-                project = fip.get('project_id') or fip.get('tenant_id')
+                project = (fip.get('project_id') or fip.get('tenant_id')
+                           or scope.project_id)
                 counts[(project, version)] += 1
         return counts
 

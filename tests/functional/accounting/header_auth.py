@@ -14,8 +14,11 @@ keystoneauth1 session as it does in production::
                              'accounting', project_id, ['reader'])
 """
 
+from keystoneauth1 import access
+from keystoneauth1 import fixture
 from keystoneauth1 import plugin
 from keystoneauth1 import session as ks_session
+import requests
 
 
 class HeaderAuth(plugin.BaseAuthPlugin):
@@ -23,6 +26,8 @@ class HeaderAuth(plugin.BaseAuthPlugin):
 
     :param endpoints: ``{service type: URL}``; a type not listed has no
         endpoint, as in a catalog that lacks the service.
+    :param project_id: the project of the token; None for a token scoped
+        to the system (``OpenStack-System-Scope: all``).
     :param roles: role names the services see.
     """
 
@@ -33,15 +38,31 @@ class HeaderAuth(plugin.BaseAuthPlugin):
         self.project_id = project_id
         self.roles = list(roles)
 
+    def get_access(self, session, **kwargs):
+        """The token Keystone would have issued, for scope decisions."""
+        token = fixture.V3Token(user_id=self.user_id,
+                                project_id=self.project_id)
+        if self.project_id is None:
+            token.set_system_scope()
+        for role in self.roles:
+            token.add_role(name=role)
+        return access.create(body=token)
+
     def get_endpoint(self, session, service_type=None, **kwargs):
         return self.endpoints.get(service_type)
 
     def get_headers(self, session, **kwargs):
-        roles = ','.join(self.roles)
-        return {'X-Auth-User': self.user_id, 'X-User-Id': self.user_id,
-                'X-Auth-Project-Id': self.project_id,
-                'X-Project-Id': self.project_id,
-                'X-Identity-Status': 'Confirmed', 'X-Roles': roles}
+        headers = {'X-Auth-User': self.user_id, 'X-User-Id': self.user_id,
+                   'X-Identity-Status': 'Confirmed',
+                   'X-Roles': ','.join(self.roles)}
+        if self.project_id is None:
+            headers['OpenStack-System-Scope'] = 'all'
+            # Nova's harness reads a project header whatever the scope.
+            headers['X-Auth-Project-Id'] = ''
+        else:
+            headers.update({'X-Auth-Project-Id': self.project_id,
+                            'X-Project-Id': self.project_id})
+        return headers
 
     def get_user_id(self, session, **kwargs):
         return self.user_id
@@ -50,7 +71,16 @@ class HeaderAuth(plugin.BaseAuthPlugin):
         return self.project_id
 
 
-def header_session(endpoints, user_id, project_id, roles):
-    """Return a keystoneauth1 session authenticated by :class:`HeaderAuth`."""
-    return ks_session.Session(auth=HeaderAuth(endpoints, user_id, project_id,
-                                              roles))
+def header_session(endpoints, user_id, project_id, roles, calls=None):
+    """Return a keystoneauth1 session authenticated by :class:`HeaderAuth`.
+
+    :param calls: a list each answer is appended to, as ``(method, URL,
+        status)``, to tell which calls a run made and what they got.
+    """
+    http = requests.Session()
+    if calls is not None:
+        http.hooks['response'].append(
+            lambda resp, *args, **kwargs: calls.append(
+                (resp.request.method, resp.request.url, resp.status_code)))
+    return ks_session.Session(
+        auth=HeaderAuth(endpoints, user_id, project_id, roles), session=http)

@@ -118,11 +118,22 @@ class TestAccountingCommand(testtools.TestCase):
         self.assertEqual(2, code)
 
     def test_refused_call_fails_the_run_and_books_the_failure(self):
-        self.cloud.forbidden.add('/os-aggregates')
+        self.cloud.forbidden.add('/servers/detail')
         code, _ = self.run_command('publish')
         self.assertEqual(1, code)
         code, out = self.run_command('status')
         # No window moved; the run is there, failed, with its reason.
         self.assertNotIn('window ', out)
         self.assertIn('"outcome": "failed"', out)
-        self.assertIn('Nova refused GET /os-aggregates', out)
+        self.assertIn('Nova refused GET /servers/detail', out)
+
+    def test_refused_aggregates_warn_once_and_the_run_goes_on(self):
+        # What Nova's default policy answers a reader (issue 18).
+        self.cloud.forbidden.add('/os-aggregates')
+        code, out = self.run_command('publish')
+        self.assertEqual(0, code, out)
+        self.assertIn('windows moved', out)
+        [body] = test_ssm.read_queue(self.tmp + '/outgoing')
+        # No benchmark in these flavors: none quoted, no host's either.
+        self.assertEqual({None}, {p.get('Benchmark')
+                                  for p in apel_oracle.parse(body)})

@@ -17,8 +17,12 @@ import urllib.parse
 import uuid
 
 import fixtures
+from keystoneauth1 import noauth
+from keystoneauth1 import session as ks_session
 from requests import adapters
 from wsgi_intercept import interceptor
+
+from stratuslab_plugins.accounting import scopes
 
 
 #: Nova's answers, recorded from the in-process Nova (Nova 34) and
@@ -47,13 +51,19 @@ class FakeCloud(fixtures.Fixture):
 
     :param documents: ``{path: body}`` served as they are.
     :param forbidden: paths answered with 403.
+    :param view: callable ``(item, project) -> item or None``: what a
+        request scoped to ``project`` (its ``X-Project-Id`` header) sees
+        of an item, as the service's policy shows a project's reader; a
+        request without the header sees everything (an admin).
     """
 
-    def __init__(self, collections, documents=None, forbidden=()):
+    def __init__(self, collections, documents=None, forbidden=(),
+                 view=None):
         super().__init__()
         self.collections = collections
         self.documents = documents or {}
         self.forbidden = set(forbidden)
+        self.view = view
         self.requests = []
 
     def _setUp(self):
@@ -81,6 +91,10 @@ class FakeCloud(fixtures.Fixture):
         if path not in self.collections:
             return self._reply(start_response, '404 Not Found', {})
         name, items = self.collections[path]
+        project = environ.get('HTTP_X_PROJECT_ID')
+        if project and self.view is not None:
+            items = [seen for seen in (self.view(i, project) for i in items)
+                     if seen is not None]
         for key in ('project_id', 'tenant_id'):
             if key in query:
                 items = [i for i in items
@@ -106,6 +120,38 @@ class FakeCloud(fixtures.Fixture):
         start_response(status, [('Content-Type', 'application/json'),
                                 ('Content-Length', str(len(data)))])
         return [data]
+
+
+class FakeProjectSessions(scopes.ProjectSessions):
+    """Project sessions that name their project in ``X-Project-Id``.
+
+    The projects come from the cloud's ``/auth/projects`` as Keystone
+    lists them; each session reaches the same :class:`FakeCloud`.
+    """
+
+    def __init__(self, conf, cloud):
+        super().__init__(conf, ks_session.Session(auth=noauth.NoAuth(
+            endpoint=cloud.url)))
+        self.cloud = cloud
+        self.made = []
+
+    def make_session(self, project_id):
+        self.made.append(project_id)
+        return ks_session.Session(
+            auth=noauth.NoAuth(endpoint=self.cloud.url),
+            additional_headers={'X-Project-Id': project_id})
+
+
+def keystone_projects(*project_ids):
+    """``GET /v3/auth/projects`` as Keystone answers it."""
+    return {'projects': [
+        {'id': p, 'name': 'project %s' % p, 'domain_id': 'default',
+         'enabled': True, 'is_domain': False, 'parent_id': 'default',
+         'description': '', 'options': {}, 'tags': [],
+         'links': {'self': 'http://keystone/v3/projects/%s' % p}}
+        for p in project_ids],
+        'links': {'self': 'http://keystone/v3/auth/projects',
+                  'previous': None, 'next': None}}
 
 
 def volume(i, project='p1', size=10, status='in-use'):

@@ -61,4 +61,44 @@ class TestCinderExtractor(testtools.TestCase):
                                 self.extractor().extract(None, NOW,
                                                          fakes.context()))
         self.assertIn('Cinder refused GET /volumes/detail?', str(exc))
-        self.assertIn('volume:get_all_tenants', str(exc))
+        self.assertIn('volume:get_all', str(exc))
+
+
+def reader_view(volume, project):
+    """A volume as Cinder shows a reader of ``project`` (default policy).
+
+    Only the project's own volumes, without the admin-only
+    ``os-vol-tenant-attr:tenant_id``.
+    """
+    if volume['os-vol-tenant-attr:tenant_id'] != project:
+        return None
+    return {k: v for k, v in volume.items()
+            if k != 'os-vol-tenant-attr:tenant_id'}
+
+
+class TestCinderProjectByProject(testtools.TestCase):
+
+    def test_a_reader_reads_each_project_with_its_token(self):
+        volumes = [fake_cloud.volume(i, project='p%d' % (i % 2 + 1))
+                   for i in range(5)]
+        cloud = self.useFixture(fake_cloud.FakeCloud(
+            {'/volumes/detail': ('volumes', volumes)},
+            documents={'/auth/projects': fake_cloud.keystone_projects(
+                'p1', 'p2')}, view=reader_view))
+        conf = fakes.make_conf(accounting={'listing_scope': 'each_project'})
+        reach = fake_cloud.FakeProjectSessions(conf, cloud)
+        extractor = cinder.CinderExtractor(conf, reach.session,
+                                           project_sessions=reach)
+
+        found = list(extractor.extract(None, NOW, fakes.context()))
+
+        self.assertEqual({'vol-0000': 'p1', 'vol-0001': 'p2',
+                          'vol-0002': 'p1', 'vol-0003': 'p2',
+                          'vol-0004': 'p1'},
+                         {r.record_id: r.local_group_id for r in found})
+        self.assertEqual(['p1', 'p2'], reach.made)
+        listings = [q for path, q in cloud.requests
+                    if path == '/volumes/detail']
+        self.assertEqual(2, len(listings))
+        self.assertFalse(any('all_tenants' in q or 'project_id' in q
+                             for q in listings))

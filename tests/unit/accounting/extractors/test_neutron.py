@@ -52,3 +52,24 @@ class TestNeutronExtractor(testtools.TestCase):
                                 self.extractor().extract(None, NOW,
                                                          fakes.context()))
         self.assertIn('Neutron refused GET /v2.0/floatingips', str(exc))
+
+    def test_a_reader_reads_each_project_with_its_token(self):
+        self.cloud.documents['/auth/projects'] = fake_cloud.keystone_projects(
+            'p1', 'p2')
+        # Neutron shows a project's reader that project's IPs only.
+        self.cloud.view = (lambda fip, project: fip
+                           if fip['project_id'] == project else None)
+        self.conf.set_override('listing_scope', 'each_project', 'accounting')
+        reach = fake_cloud.FakeProjectSessions(self.conf, self.cloud)
+        extractor = neutron.NeutronExtractor(self.conf, reach.session,
+                                             project_sessions=reach)
+
+        found = list(extractor.extract(None, NOW, fakes.context()))
+
+        self.assertEqual([('p1', 4, 2), ('p1', 6, 1), ('p2', 4, 1)],
+                         [(r.local_group_id, r.ip_version, r.ip_count)
+                          for r in found])
+        self.assertEqual(['p1', 'p2'], reach.made)
+        self.assertFalse(any(q for path, q in self.cloud.requests
+                             if path == '/v2.0/floatingips'
+                             and 'project_id' in q))

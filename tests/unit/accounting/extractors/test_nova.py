@@ -6,11 +6,12 @@ does not produce: flavors whose extra specs a policy hides, an aggregate
 with a malformed ``grid_hepscore``, servers that never launched.
 """
 
+import collections
+import copy
 import dataclasses
 import datetime
 
-import hypothesis
-from hypothesis import strategies
+import fixtures
 from keystoneauth1 import noauth
 from keystoneauth1 import session as ks_session
 import testtools
@@ -24,13 +25,6 @@ from tests.unit.cmd import test_accounting as cmd_tests
 UTC = datetime.timezone.utc
 NOW = datetime.datetime(2026, 11, 2, tzinfo=UTC)
 NO_AGGREGATES = {'aggregates': []}
-#: Whatever JSON a proxy could put where Nova puts a flavor's field.
-JSON_VALUES = strategies.one_of(
-    strategies.none(), strategies.booleans(), strategies.integers(),
-    strategies.floats(), strategies.text(max_size=8),
-    strategies.lists(strategies.integers(), max_size=2),
-    strategies.dictionaries(strategies.text(max_size=4),
-                            strategies.text(max_size=4), max_size=2))
 
 
 class TestNovaFallbacks(testtools.TestCase):
@@ -208,20 +202,6 @@ class TestFlavorFallback(testtools.TestCase):
         self.assertNotIn('/flavors/detail',
                          [path for path, _ in cloud.requests])
 
-    @hypothesis.settings(max_examples=80, deadline=None)
-    @hypothesis.example(float('inf'), float('nan'), 2.5, '-1', 'x')
-    @hypothesis.given(JSON_VALUES, JSON_VALUES, JSON_VALUES, JSON_VALUES,
-                      JSON_VALUES)
-    def test_any_embedded_flavor_gives_sizes_or_unknown(
-            self, vcpus, ram, disk, ephemeral, specs):
-        flavor = nova.Flavor.embedded({
-            'vcpus': vcpus, 'ram': ram, 'disk': disk, 'ephemeral': ephemeral,
-            'extra_specs': specs})
-        for size in (flavor.vcpus, flavor.memory_mb, flavor.disk_gb):
-            self.assertTrue(size is None or (isinstance(size, int)
-                                             and size >= 0), size)
-        self.assertIn(type(flavor.extra_specs), (dict, type(None)))
-
 
 class TestImageIdOfRecords(testtools.TestCase):
 
@@ -249,3 +229,42 @@ class TestImageIdOfRecords(testtools.TestCase):
         self.assertEqual({uri}, {r.image_id for r in found})
         self.assertEqual(1, [p for p, _ in cloud.requests].count(
             '/v2/images'))
+
+
+class TestProjectByProject(testtools.TestCase):
+    """A reader's run on Nova's answers to a reader (hosts hidden)."""
+
+    def test_each_project_with_its_token_and_no_admin_call(self):
+        own = fake_cloud.nova_recording('servers-detail-reader-v247.json')
+        project = own['servers'][0]['tenant_id']
+        other = []
+        for server in copy.deepcopy(own['servers']):
+            server['id'] = server['id'][:-4] + 'beef'
+            server['tenant_id'] = 'p2'
+            other.append(server)
+        cloud = self.useFixture(fake_cloud.FakeCloud(
+            {'/servers/detail': ('servers', own['servers'] + other)},
+            documents={'/auth/projects': fake_cloud.keystone_projects(
+                project, 'p2')},
+            view=lambda server, scope: (server if server['tenant_id'] == scope
+                                        else None)))
+        log = self.useFixture(fixtures.FakeLogger())
+        conf = fakes.make_conf(accounting={'listing_scope': 'each_project'})
+        reach = fake_cloud.FakeProjectSessions(conf, cloud)
+        extractor = nova.NovaExtractor(conf, reach.session,
+                                       project_sessions=reach)
+
+        found = list(extractor.extract(NOW, NOW, fakes.context(
+            vos={project: 'vo.one', 'p2': 'vo.two'})))
+
+        self.assertEqual({project: 2, 'p2': 2}, dict(collections.Counter(
+            r.local_group_id for r in found)))
+        self.assertEqual({('HEPscore23', 18.5), (None, None)},
+                         {(r.benchmark_type, r.benchmark) for r in found})
+        paths = [path for path, _ in cloud.requests]
+        self.assertNotIn('/os-aggregates', paths)
+        self.assertFalse(any('all_tenants' in query or 'project_id' in query
+                             for path, query in cloud.requests
+                             if path == '/servers/detail'))
+        self.assertEqual(sorted([project, 'p2']), reach.made)
+        self.assertEqual(1, log.output.count("Nova hides the servers' host"))
