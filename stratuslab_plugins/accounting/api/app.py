@@ -118,7 +118,9 @@ class UsageAPI:
                                        context.to_policy_values(),
                                        self.vo_map.vo_for_project)
         try:
-            return _json(200, handler(request, authorizer))
+            query = periods.query_values(request.environ.get(
+                'QUERY_STRING', ''))
+            return _json(200, handler(query, authorizer))
         except periods.BadRequest as exc:
             return _json(400, {'error': str(exc)})
         except exceptions.LedgerError as exc:
@@ -127,21 +129,20 @@ class UsageAPI:
         except PermissionError as exc:
             return _json(403, {'error': str(exc)})
 
-    def versions(self, request, authorizer):
+    def versions(self, query, authorizer):
         return {'versions': [{'id': 'v1', 'status': 'CURRENT',
                               'resources': ['usage', 'records', 'queue']}]}
 
-    def _period(self, request):
-        return periods.period(request.GET.get('since'),
-                              request.GET.get('until'), self.now(),
+    def _period(self, query):
+        return periods.period(query.get('since'), query.get('until'),
+                              self.now(),
                               self.conf.accounting_api.max_period_days)
 
-    def usage(self, request, authorizer):
-        period = self._period(request)
-        step = periods.choice(request.GET.get('step'), 'step',
-                              periods.STEPS, 'day')
-        by = periods.choice(request.GET.get('by'), 'by', periods.GROUPINGS,
-                            'vo')
+    def usage(self, query, authorizer):
+        period = self._period(query)
+        step = periods.choice(query.get('step'), 'step', periods.STEPS,
+                              'day')
+        by = periods.choice(query.get('by'), 'by', periods.GROUPINGS, 'vo')
         usage_ledger, _state = self.ledgers.get()
         series = reports.usage_series(
             usage_ledger, self.vo_map.vo_for_project,
@@ -155,8 +156,8 @@ class UsageAPI:
                              'points': [p.as_dict() for p in points]}
                             for key, points in series.items()])
 
-    def records(self, request, authorizer):
-        period = self._period(request)
+    def records(self, query, authorizer):
+        period = self._period(query)
         usage_ledger, state_ledger = self.ledgers.get()
         body = reports.instance_records(
             usage_ledger, state_ledger, self.vo_map.vo_for_project,
@@ -164,7 +165,7 @@ class UsageAPI:
         body.update(period.as_dict())
         return body
 
-    def queue(self, request, authorizer):
+    def queue(self, query, authorizer):
         if not authorizer.allowed(policy.QUEUE_READ):
             raise PermissionError(
                 'reading the outgoing APEL queue needs %s (site admins by '

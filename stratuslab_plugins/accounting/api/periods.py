@@ -18,6 +18,7 @@ running instances are not counted into the future::
 import calendar
 import dataclasses
 import datetime
+import urllib.parse
 
 from stratuslab_plugins.accounting import exceptions
 
@@ -27,6 +28,9 @@ GROUPINGS = ('vo', 'project')
 _INSTANT = datetime.timedelta(microseconds=1)
 #: Longest query value read; longer ones are refused unread.
 MAX_VALUE_LENGTH = 64
+#: Longest query string read, and most parameters in it.
+MAX_QUERY_LENGTH = 2048
+MAX_PARAMETERS = 16
 
 
 class BadRequest(exceptions.AccountingError):
@@ -38,6 +42,49 @@ def _shown(value):
     text = repr(value)
     return text if len(text) <= MAX_VALUE_LENGTH else (
         text[:MAX_VALUE_LENGTH] + '...')
+
+
+def query_values(query_string):
+    """Return ``{name: value}`` of a raw query string (the last value wins).
+
+    An empty value counts as absent (a form's empty field).
+
+    Parsed here rather than by the web framework, which fails on bytes
+    that are not UTF-8 without saying where.
+
+    :param query_string: the WSGI ``QUERY_STRING`` (bytes as latin-1).
+    :raises BadRequest: naming the parameter that is not UTF-8 text, or
+        for a query string longer than :data:`MAX_QUERY_LENGTH` or with
+        more than :data:`MAX_PARAMETERS` parameters.
+    """
+    if len(query_string) > MAX_QUERY_LENGTH:
+        raise BadRequest('the query string is %d characters long; the API '
+                         'reads at most %d' % (len(query_string),
+                                               MAX_QUERY_LENGTH))
+    pairs = [pair for pair in query_string.split('&') if pair]
+    if len(pairs) > MAX_PARAMETERS:
+        raise BadRequest('the query string has %d parameters; the API reads '
+                         'at most %d' % (len(pairs), MAX_PARAMETERS))
+    values = {}
+    for pair in pairs:
+        name, _, value = (urllib.parse.unquote_to_bytes(
+            part.replace('+', ' ')) for part in pair.partition('='))
+        try:
+            name = name.decode('utf-8')
+        except UnicodeDecodeError:
+            raise BadRequest('parameter name %s is not UTF-8 text'
+                             % _shown(name))
+        try:
+            text = value.decode('utf-8')
+        except UnicodeDecodeError:
+            raise BadRequest('%s=%s is not UTF-8 text' % (name,
+                                                          _shown(value)))
+        if text:
+            values[name] = text
+        else:
+            # An empty field of a form: as if not given.
+            values.pop(name, None)
+    return values
 
 
 def parse_time(value, name):

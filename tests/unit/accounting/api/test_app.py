@@ -291,6 +291,7 @@ class UsageAPITest(APITestBase):
                             ('since=2026-11-05', 'future'),
                             ('since=2020-01-01', 'max_period_days'),
                             ('since=0001-01-01T00:00:00%2B01:00', 'since='),
+                            ('since=%80', 'since='),
                             ('until=9999-12-31T23:59:59-01:00', 'until=')):
             status, body = self.get('/v1/usage?' + query, token)
             self.assertEqual(400, status, query)

@@ -120,3 +120,27 @@ class BadValuesTest(testtools.TestCase):
         self.assertIn("step='hour' is not one of day, month", str(error))
         self.assertEqual('day', periods.choice(None, 'step', periods.STEPS,
                                                'day'))
+
+
+class QueryValuesTest(testtools.TestCase):
+
+    def test_bytes_that_are_not_utf8_are_refused_by_name(self):
+        # Found by the fuzz test: webob raised UnicodeDecodeError, a 500.
+        error = self.assertRaises(periods.BadRequest, periods.query_values,
+                                  'step=day&since=%80')
+        self.assertEqual("since=b'\\x80' is not UTF-8 text", str(error))
+        error = self.assertRaises(periods.BadRequest, periods.query_values,
+                                  '%ff=1')
+        self.assertIn('parameter name', str(error))
+
+    def test_the_last_value_wins_and_an_empty_one_is_absent(self):
+        self.assertEqual({'since': '2026-11-02', 'step': 'month day'},
+                         periods.query_values(
+                             'since=2026-11-01&since=2026-11-02&until='
+                             '&step=month+day'))
+
+    def test_query_strings_are_bounded(self):
+        self.assertRaises(periods.BadRequest, periods.query_values,
+                          'x=' + 'a' * periods.MAX_QUERY_LENGTH)
+        self.assertRaises(periods.BadRequest, periods.query_values,
+                          '&'.join(['a=1'] * (periods.MAX_PARAMETERS + 1)))
