@@ -9,7 +9,8 @@ aggregate has ``grid_hepscore``; one image has an AppDB URI, another is
 hidden. The nova extractor then reads as ``accounting``, a user holding
 ``reader`` on both projects and nothing else: Keystone's part (which
 projects, a token for each) is played by plain data, as the harness has
-no Keystone; ``test_project_tokens`` does it against a real Keystone.
+no Keystone (``tests/unit/accounting/test_scopes.py`` tests how those
+projects and credentials are chosen).
 
 It proves that every call the extractor makes for a reader succeeds, and
 lists them (the README's "minimum role"); that a reader's run needs no
