@@ -92,6 +92,46 @@ def _script(name):
     return path if os.path.exists(path) else shutil.which(name) or name
 
 
+def files_tail(paths, size=4000):
+    """Return the last ``size`` bytes of each file that exists, as text."""
+    text = []
+    for name in paths:
+        try:
+            with open(name, 'rb') as stream:
+                stream.seek(0, os.SEEK_END)
+                stream.seek(max(0, stream.tell() - size))
+                text.append(stream.read().decode(errors='replace'))
+        except OSError:
+            continue
+    return '\n'.join(text)
+
+
+def wait_for_answer(url, processes, timeout, name, log_tail,
+                    error=GlanceAPIError):
+    """Wait until ``url`` answers 200 while all ``processes`` run.
+
+    :param log_tail: a callable giving the server's log, for the error.
+    :raises error: when a process exits first, or after ``timeout`` s.
+    """
+    deadline = time.monotonic() + timeout
+    while True:
+        for process in processes:
+            if process.poll() is not None:
+                raise error('%s exited with status %d before answering; '
+                            'its log ends with:\n%s'
+                            % (name, process.returncode, log_tail()))
+        try:
+            with urllib.request.urlopen(url, timeout=5) as response:
+                if response.status == 200:
+                    return
+        except (urllib.error.URLError, OSError):
+            pass
+        if time.monotonic() > deadline:
+            raise error('%s did not answer on %s within %d s; its log ends '
+                        'with:\n%s' % (name, url, timeout, log_tail()))
+        time.sleep(0.2)
+
+
 def bind_loopback_socket():
     """Return a listening TCP socket on 127.0.0.1 and a free port."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
@@ -351,26 +391,8 @@ class GlanceAPI:
         return [process.pid for process in self._processes]
 
     def _wait_ready(self, timeout):
-        deadline = time.monotonic() + timeout
-        while True:
-            for process in self._processes:
-                if process.poll() is not None:
-                    raise GlanceAPIError(
-                        'glance-api exited with status %d before answering; '
-                        'its log ends with:\n%s'
-                        % (process.returncode, self.log_tail()))
-            try:
-                with urllib.request.urlopen(self.url + '/healthcheck',
-                                            timeout=5) as response:
-                    if response.status == 200:
-                        return
-            except (urllib.error.URLError, OSError):
-                pass
-            if time.monotonic() > deadline:
-                raise GlanceAPIError(
-                    'glance-api did not answer on %s within %d s; its log '
-                    'ends with:\n%s' % (self.url, timeout, self.log_tail()))
-            time.sleep(0.2)
+        wait_for_answer(self.url + '/healthcheck', self._processes, timeout,
+                        'glance-api', self.log_tail)
 
     @property
     def running(self):
@@ -396,17 +418,9 @@ class GlanceAPI:
 
     def log_tail(self, size=4000):
         """Return the end of glance-api's log and server output."""
-        text = []
-        for name in [self.log_file] + [self._server_output(index)
-                                       for index in range(self.workers)]:
-            try:
-                with open(name, 'rb') as stream:
-                    stream.seek(0, os.SEEK_END)
-                    stream.seek(max(0, stream.tell() - size))
-                    text.append(stream.read().decode(errors='replace'))
-            except OSError:
-                continue
-        return '\n'.join(text)
+        return files_tail([self.log_file] + [self._server_output(index)
+                                             for index in range(self.workers)],
+                          size)
 
     # -- clients -----------------------------------------------------------
 

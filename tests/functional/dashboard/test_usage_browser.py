@@ -57,6 +57,20 @@ CHROMIUM_FLAGS = ('--headless', '--no-sandbox', '--disable-gpu',
                   '--window-size=1280,2000')
 
 
+def live_server_settings(**overrides):
+    """Settings for Django's live server, with ``overrides``.
+
+    The test server serves static files through the finders only: let
+    them find django-compressor's bundles (Horizon's compiled SCSS, under
+    COMPRESS_ROOT/CACHE) too.
+    """
+    bundles = os.path.join(compressor_conf.settings.COMPRESS_ROOT, 'CACHE')
+    os.makedirs(bundles, exist_ok=True)
+    return django_test_utils.override_settings(
+        STATICFILES_DIRS=list(settings.STATICFILES_DIRS) + [
+            ('CACHE', bundles)], **overrides)
+
+
 def chromium():
     return shutil.which('chromium') or shutil.which('chromium-browser')
 
@@ -67,16 +81,7 @@ class UsagePanelInChromiumTest(static_testing.StaticLiveServerTestCase):
 
     @classmethod
     def setUpClass(cls):
-        # The test server serves static files through the finders only:
-        # let them find django-compressor's bundles (Horizon's compiled
-        # SCSS, under COMPRESS_ROOT/CACHE) too, so that the page is styled
-        # as a site's would be.
-        bundles = os.path.join(compressor_conf.settings.COMPRESS_ROOT,
-                               'CACHE')
-        os.makedirs(bundles, exist_ok=True)
-        cls.settings = django_test_utils.override_settings(
-            STATICFILES_DIRS=list(settings.STATICFILES_DIRS) + [
-                ('CACHE', bundles)],
+        cls.settings = live_server_settings(
             STRATUSLAB_ACCOUNTING_API_URL='http://127.0.0.1:9/not-called')
         cls.settings.enable()
         super().setUpClass()
