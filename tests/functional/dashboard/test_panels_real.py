@@ -364,16 +364,18 @@ class PanelsWithRealPartsTest(static_testing.StaticLiveServerTestCase):
 
     def setUp(self):
         super().setUp()
-        if not shutil.which('chromedriver'):
+        driver = test_usage_browser.chromedriver()
+        if not driver:
             self.fail('chromedriver is not installed: apt-get install '
                       'chromium-driver (bindep.txt lists it)')
         options = webdriver.ChromeOptions()
         options.binary_location = test_usage_browser.chromium()
         for flag in test_usage_browser.CHROMIUM_FLAGS:
             options.add_argument(flag)
+        # The driver's path given: Selenium does not run Selenium Manager
+        # (no download; the machine may have no Internet).
         self.browser = webdriver.Chrome(
-            options=options, service=chrome_service.Service(
-                shutil.which('chromedriver')))
+            options=options, service=chrome_service.Service(driver))
         self.addCleanup(self.browser.quit)
         os.makedirs(ARTIFACT_DIR, exist_ok=True)
 

@@ -71,8 +71,21 @@ def live_server_settings(**overrides):
             ('CACHE', bundles)], **overrides)
 
 
+#: Debian's chromium-driver (bindep.txt). Selenium is given this path: with
+#: a driver path it skips Selenium Manager, which would otherwise look for
+#: (and download) a driver and a browser over the network.
+CHROMEDRIVER = '/usr/bin/chromedriver'
+
+
 def chromium():
     return shutil.which('chromium') or shutil.which('chromium-browser')
+
+
+def chromedriver():
+    """Debian's chromedriver, else one on PATH (another distribution's)."""
+    if os.access(CHROMEDRIVER, os.X_OK):
+        return CHROMEDRIVER
+    return shutil.which('chromedriver')
 
 
 class UsagePanelInChromiumTest(static_testing.StaticLiveServerTestCase):
