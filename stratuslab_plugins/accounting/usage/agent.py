@@ -56,7 +56,13 @@ SAMPLES_PER_MESSAGE = 500
 
 
 def import_libvirt():
-    """Return the libvirt module, or say how to install it."""
+    """Return the libvirt module, or say how to install it.
+
+    libvirt prints every error it raises on the process's stderr by
+    default, even the ones its caller expects (a domain gone between a
+    listing and a reading); the agent says what matters itself, so
+    libvirt's own lines go to this module's log at debug level.
+    """
     try:
         import libvirt
     except ImportError:
@@ -64,7 +70,13 @@ def import_libvirt():
             'the libvirt agent needs libvirt-python: pip install '
             '"stratuslab-plugins[libvirt]" (with libvirt-dev and '
             'pkg-config installed)')
+    libvirt.registerErrorHandler(_log_libvirt_error, None)
     return libvirt
+
+
+def _log_libvirt_error(context, error):
+    # error is libvirt's (code, domain, message, level, ...) tuple.
+    LOG.debug('libvirt: %s', error[2] if len(error) > 2 else error)
 
 
 def _readable_events(libvirt):
@@ -295,9 +307,6 @@ def run(conf, stop_event, transport=None):
     URI is a configuration error, not a transient one).
     """
     libvirt = import_libvirt()
-    # libvirt prints every error on stderr by default; the agent logs
-    # what matters itself.
-    libvirt.registerErrorHandler(lambda context, error: None, None)
     start_event_loop(libvirt)
     opts = conf.accounting_usage
     connection = _open(libvirt, opts.libvirt_uri)
