@@ -21,7 +21,6 @@ import time
 import uuid
 
 import fixtures
-from nova.tests.fixtures import notifications as nova_notifications
 from oslo_config import cfg
 import oslo_messaging
 from oslo_messaging import conffixture
@@ -38,25 +37,14 @@ from tests.functional.usage import test_listener_rabbitmq as rabbit_tests
 UTC = datetime.timezone.utc
 
 
-def _stamping(original):
-    # The fake notifier keeps what Nova hands to oslo.messaging; the real
-    # notifier adds a message id and a timestamp around it. Add them the
-    # same way, at emission time.
-    def _notify(self, priority, ctxt, event_type, payload):
-        original(self, priority, ctxt, event_type, payload)
-        self.versioned_notifications[-1].setdefault(
-            'metadata', {'message_id': str(uuid.uuid4()),
-                         'timestamp': str(timeutils.utcnow())})
-    return _notify
-
-
 class NovaNotificationsTest(rabbitmq_fixture.SharedBroker,
                             nova_base.NovaTestCase):
 
+    #: Nova's notifications carry the message id and timestamp the real
+    #: notifier adds (the fake one does not).
+    stamp_notifications = True
+
     def setUp(self):
-        self.useFixture(fixtures.MonkeyPatch(
-            'nova.tests.fixtures.notifications.FakeVersionedNotifier._notify',
-            _stamping(nova_notifications.FakeVersionedNotifier._notify)))
         super().setUp()
         self.start_computes('host1', 'host2')
         self.tmp = self.useFixture(fixtures.TempDir()).path

@@ -9,6 +9,17 @@ import stevedore
 from stratuslab_plugins import conf
 
 
+def generate_sample(test):
+    """Return the sample oslo-config-generator writes for our namespace."""
+    output = test.useFixture(fixtures.TempDir()).join('sample.conf')
+    gen_conf = cfg.ConfigOpts()
+    generator.register_cli_opts(gen_conf)
+    gen_conf(['--namespace', 'stratuslab_plugins', '--output-file', output])
+    generator.generate(gen_conf)
+    with open(output) as sample:
+        return sample.read()
+
+
 class TestListOpts(base.BaseTestCase):
 
     def _load_entry_point(self):
@@ -51,14 +62,7 @@ class TestListOpts(base.BaseTestCase):
                         self.assertIn(opt.dest, local[group])
 
     def test_generator_writes_a_sample(self):
-        output = self.useFixture(fixtures.TempDir()).join('sample.conf')
-        gen_conf = cfg.ConfigOpts()
-        generator.register_cli_opts(gen_conf)
-        gen_conf(['--namespace', 'stratuslab_plugins',
-                  '--output-file', output])
-        generator.generate(gen_conf)
-        with open(output) as sample:
-            text = sample.read()
+        text = generate_sample(self)
         self.assertIn('[grid]', text)
         self.assertIn('#vo_project_property = egi.VO', text)
 
@@ -87,18 +91,8 @@ def lone_word_lines(sample):
 
 class TestSampleLayout(base.BaseTestCase):
 
-    def sample(self):
-        output = self.useFixture(fixtures.TempDir()).join('sample.conf')
-        gen_conf = cfg.ConfigOpts()
-        generator.register_cli_opts(gen_conf)
-        gen_conf(['--namespace', 'stratuslab_plugins',
-                  '--output-file', output])
-        generator.generate(gen_conf)
-        with open(output) as sample:
-            return sample.read()
-
     def test_no_line_of_the_sample_holds_a_lone_word(self):
-        self.assertEqual([], lone_word_lines(self.sample()))
+        self.assertEqual([], lone_word_lines(generate_sample(self)))
 
     def test_the_check_sees_a_lone_word(self):
         self.assertEqual(
