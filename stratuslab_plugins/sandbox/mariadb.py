@@ -90,10 +90,16 @@ class MariaDB(database_server.DatabaseServer):
             raise MariaDBError(problem)
         self.directory = tempfile.mkdtemp(prefix='stratuslab-mariadb-',
                                           dir=self.base_dir)
+        # Its own temporary directory: the bootstrap's temporary tables
+        # in the shared /tmp were seen deleted under it on a busy machine
+        # ("Error on delete of '/tmp/#sql-temptable-...'").
+        os.mkdir(self._path('tmp'))
+        private = ['--datadir=%s' % self._path('data'),
+                   '--tmpdir=%s' % self._path('tmp')]
         result = subprocess.run(
             [shutil.which('mariadb-install-db', path=SEARCH_PATH),
-             '--no-defaults', '--datadir=%s' % self._path('data'),
-             '--auth-root-authentication-method=normal', '--skip-test-db',
+             '--no-defaults'] + private +
+            ['--auth-root-authentication-method=normal', '--skip-test-db',
              '--skip-name-resolve'] + self._user_args(),
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=180)
         if result.returncode:
@@ -101,9 +107,9 @@ class MariaDB(database_server.DatabaseServer):
                 result.returncode, result.stdout.decode(errors='replace')))
         with open(self.log_path, 'wb') as log:
             self.process = subprocess.Popen(
-                [shutil.which('mariadbd', path=SEARCH_PATH), '--no-defaults',
-                 '--datadir=%s' % self._path('data'),
-                 '--socket=%s' % self.socket, '--skip-networking',
+                [shutil.which('mariadbd', path=SEARCH_PATH), '--no-defaults'] +
+                private +
+                ['--socket=%s' % self.socket, '--skip-networking',
                  '--pid-file=%s' % self._path('mariadb.pid'),
                  '--log-error=%s' % self.log_path] + list(SETTINGS) +
                 self._user_args(),

@@ -76,10 +76,8 @@ def _sample(item, host, what):
             '%s from host %s: sample %s is incomplete (no %s)'
             % (what, host, fields.shown(item), ', '.join(sorted(missing))))
     return CpuSample(
-        sampled_at=fields.parse_time(item['sampled_at'],
-                                     '%s sampled_at' % what),
-        cpu_time_ns=fields.integer(item['cpu_time_ns'],
-                                   '%s cpu_time_ns' % what,
+        sampled_at=fields.parse_time(item['sampled_at'], 'sampled_at', what),
+        cpu_time_ns=fields.integer(item['cpu_time_ns'], 'cpu_time_ns', what,
                                    high=fields.MAX_BIGINT),
         **fields.check_identifiers(what, {
             'instance_uuid': item['instance_uuid'], 'host': host,

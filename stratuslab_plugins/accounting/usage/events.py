@@ -176,20 +176,18 @@ def _kind(event_type, data, what):
     return EVENT_KINDS[event_type]
 
 
-def _occurred_at(event_type, data, metadata, what):
-    sent_at = fields.parse_time(metadata.get('timestamp'),
-                                '%s timestamp' % what)
+def _occurred_at(event_type, data, metadata, launched_at, what):
+    sent_at = fields.parse_time(metadata.get('timestamp'), 'timestamp', what)
     # A create starts at launch, which the payload knows better than the
     # envelope. Payload times are whole seconds (Nova serialises them so),
     # so every later event keeps its microsecond envelope time: a delete
     # at its truncated terminated_at could sort before the events of its
     # last second.
     if event_type == 'instance.create.end':
-        when = fields.parse_time(data.get('launched_at'),
-                                 '%s launched_at' % what) or sent_at
+        when = launched_at or sent_at
     elif EVENT_KINDS.get(event_type) == DELETED:
         when = sent_at or fields.parse_time(data.get('terminated_at'),
-                                            '%s terminated_at' % what)
+                                            'terminated_at', what)
     else:
         when = sent_at
     if when is None:
@@ -201,25 +199,27 @@ def _occurred_at(event_type, data, metadata, what):
 
 def _sizes(flavor, what):
     """Return ``(vcpus, memory_mb, disk_gb)`` of a FlavorPayload's data."""
-    vcpus = fields.integer(flavor.get('vcpus'), '%s flavor vcpus' % what)
-    memory = fields.integer(flavor.get('memory_mb'),
-                            '%s flavor memory_mb' % what)
-    root = fields.integer(flavor.get('root_gb'), '%s flavor root_gb' % what)
+    vcpus = fields.integer(flavor.get('vcpus'), 'flavor vcpus', what)
+    memory = fields.integer(flavor.get('memory_mb'), 'flavor memory_mb',
+                            what)
+    root = fields.integer(flavor.get('root_gb'), 'flavor root_gb', what)
     ephemeral = fields.integer(flavor.get('ephemeral_gb'),
-                               '%s flavor ephemeral_gb' % what)
+                               'flavor ephemeral_gb', what)
     if root is None and ephemeral is None:
         return vcpus, memory, None
     # Each is at most MAX_INT in Nova; their sum must fit the ledger too.
     disk = fields.integer((root or 0) + (ephemeral or 0),
-                          '%s flavor root_gb + ephemeral_gb' % what)
+                          'flavor root_gb + ephemeral_gb', what)
     return vcpus, memory, disk
 
 
 def _describe(event_type, metadata):
+    message_id = metadata.get('message_id') or 'without id'
     return 'notification %s (message %s)' % (
-        fields.shown(event_type) if not isinstance(event_type, str)
-        else event_type[:64],
-        fields.shown(metadata.get('message_id') or 'without id'))
+        event_type[:64] if isinstance(event_type, str)
+        else fields.shown(event_type),
+        message_id[:64] if isinstance(message_id, str)
+        else fields.shown(message_id))
 
 
 def parse_notification(event_type, payload, metadata=None):
@@ -254,14 +254,15 @@ def parse_notification(event_type, payload, metadata=None):
         'project_id': data.get('tenant_id'), 'user_id': data.get('user_id'),
         'image_id': data.get('image_uuid') or None,
         'host': data.get('host'), 'flavor_id': flavor.get('flavorid')})
+    launched_at = fields.parse_time(data.get('launched_at'), 'launched_at',
+                                    what)
     return InstanceEvent(
-        occurred_at=_occurred_at(event_type, data, metadata, what),
+        occurred_at=_occurred_at(event_type, data, metadata, launched_at,
+                                 what),
         kind=_kind(event_type, data, what),
         message_id=fields.fit_display('message_id',
                                       metadata.get('message_id')),
         name=fields.fit_display('name', fields.text(
             data.get('display_name'), 'display_name', what)),
         vcpus=vcpus, memory_mb=memory_mb, disk_gb=disk_gb,
-        launched_at=fields.parse_time(data.get('launched_at'),
-                                      '%s launched_at' % what),
-        **identifiers)
+        launched_at=launched_at, **identifiers)

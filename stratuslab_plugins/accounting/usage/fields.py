@@ -10,8 +10,8 @@ notification in ``usage_rejected`` and acknowledges it; nothing a
 publisher sends can make a batch fail in the database and come back for
 ever::
 
-    integer('many', 'flavor vcpus')        # MalformedNotification
-    parse_time('2026-01-01 10:00:00', 'timestamp')   # aware UTC
+    integer('many', 'vcpus', 'instance.create.end')  # MalformedNotification
+    parse_time('2026-01-01 10:00:00', 'timestamp', 'message m-1')  # UTC
     identifier('project_id', ['a'], 'instance.create.end')  # refused
 
 The bounds are the ledger's and Nova's own: Nova refuses flavor sizes
@@ -102,6 +102,9 @@ def identifier(field, value, what):
 
     :param field: a key of :data:`FIELD_LIMITS`.
     """
+    if value.__class__ is str and len(value) <= FIELD_LIMITS[field] \
+            and value.isprintable():
+        return value  # the usual case, first
     value = text(value, field, what)
     if value is None:
         return None
@@ -154,21 +157,24 @@ def _number(value):
     return None
 
 
-def integer(value, what, low=0, high=MAX_INT):
+def integer(value, field, what, low=0, high=MAX_INT):
     """Return ``value`` as an int in ``[low, high]``, or None if absent.
 
     Integers, integral floats and strings of ASCII digits are read;
     booleans, fractions, NaN, infinities and other types are refused.
+
+    :param field: and ``what``: name the value in a refusal (formatted
+        only then: the listener reads thousands of values a second).
     """
     if value is None:
         return None
-    number = _number(value)
+    number = value if value.__class__ is int else _number(value)
     if number is None:
-        raise MalformedNotification('%s is %s, not an integer'
-                                    % (what, shown(value)))
+        raise MalformedNotification('%s %s is %s, not an integer'
+                                    % (what, field, shown(value)))
     if not low <= number <= high:
-        raise MalformedNotification('%s is %d, outside [%d, %d]'
-                                    % (what, number, low, high))
+        raise MalformedNotification('%s %s is %d, outside [%d, %d]'
+                                    % (what, field, number, low, high))
     return number
 
 
@@ -182,7 +188,7 @@ def _parse_iso(text):
         return timeutils.parse_isotime(text)
 
 
-def parse_time(value, what):
+def parse_time(value, field, what):
     """Return ``value`` (ISO 8601 string or datetime) as aware UTC.
 
     Nova writes envelope timestamps as ``2026-01-01 10:00:00.000001``
@@ -196,11 +202,11 @@ def parse_time(value, what):
             value = _parse_iso(value)
         except (ValueError, OverflowError) as exc:
             raise MalformedNotification(
-                '%s is %s, not an ISO 8601 time (%s)'
-                % (what, shown(value), shown(str(exc))))
+                '%s %s is %s, not an ISO 8601 time (%s)'
+                % (what, field, shown(value), shown(str(exc))))
     if not isinstance(value, datetime.datetime):
-        raise MalformedNotification('%s is %s, not an ISO 8601 time'
-                                    % (what, shown(value)))
+        raise MalformedNotification('%s %s is %s, not an ISO 8601 time'
+                                    % (what, field, shown(value)))
     try:
         value = (value.replace(tzinfo=UTC) if value.tzinfo is None
                  else value.astimezone(UTC))
@@ -208,6 +214,6 @@ def parse_time(value, what):
         value = None
     if value is None or not EARLIEST <= value < LATEST:
         raise MalformedNotification(
-            '%s is outside [%s, %s): not a time of this cloud'
-            % (what, EARLIEST.date(), LATEST.date()))
+            '%s %s is outside [%s, %s): not a time of this cloud'
+            % (what, field, EARLIEST.date(), LATEST.date()))
     return value

@@ -35,6 +35,7 @@ except ImportError:
     libvirt = None
 
 from stratuslab_plugins.accounting.ledger import usage as usage_ledger
+from stratuslab_plugins.accounting.ledger import usage_schema
 from stratuslab_plugins.accounting.usage import cpu
 from tests.functional import rabbitmq_fixture
 from tests.unit.accounting.usage import nova_payloads as nova
@@ -83,6 +84,9 @@ class ListenerProcessTest(rabbitmq_fixture.SharedBroker,
     Nova does.
     """
 
+    #: Notifications a listener writes in one transaction.
+    batch_size = 20
+
     def ledger_connection(self):
         return 'sqlite:///%s' % os.path.join(self.tmp, 'ledger.sqlite')
 
@@ -108,27 +112,28 @@ class ListenerProcessTest(rabbitmq_fixture.SharedBroker,
             self.transport, publisher_id='nova-compute:cn1',
             driver='messagingv2', topics=[self.topic])
 
-    def write_config(self, name, pool=''):
+    def write_config(self, name, pool='', topic=None, ledger_url=None):
         path = os.path.join(self.tmp, '%s.conf' % name)
         with open(path, 'w') as config:
             config.write(
                 '[DEFAULT]\ntransport_url = %s\ncontrol_exchange = nova\n'
                 'log_file = %s\n'
                 '[accounting_usage]\nledger_connection = %s\n'
-                'nova_topic = %s\npool = %s\nbatch_size = 20\n'
+                'nova_topic = %s\npool = %s\nbatch_size = %d\n'
                 'batch_timeout = 0.2\nunversioned_topic =\n'
                 'libvirt_uri = test://%s\nsample_interval = 1\n'
                 'host = compute-7\n'
                 % (self.broker.url, os.path.join(self.tmp, '%s.log' % name),
-                   self.ledger_url, self.topic, pool,
-                   os.path.join(self.tmp, 'node.xml')))
+                   ledger_url or self.ledger_url, topic or self.topic, pool,
+                   self.batch_size, os.path.join(self.tmp, 'node.xml')))
         return path
 
     def start_listener(self, name, pool='',
-                       script='stratuslab-accounting-listener'):
+                       script='stratuslab-accounting-listener', **where):
+        """Start a listener (or agent) process; ``where``: topic, URL."""
         process = subprocess.Popen(
             console_script(script) +
-            ['--config-file', self.write_config(name, pool)],
+            ['--config-file', self.write_config(name, pool, **where)],
             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL)
         self.addCleanup(self.stop_listener, process)
@@ -144,12 +149,17 @@ class ListenerProcessTest(rabbitmq_fixture.SharedBroker,
                 process.kill()
                 process.wait(10)
 
-    def publish(self, messages):
+    def publish(self, messages, topic=None):
+        notifier = self.notifier
+        if topic is not None:
+            notifier = oslo_messaging.Notifier(
+                self.transport, publisher_id='nova-compute:cn1',
+                driver='messagingv2', topics=[topic])
         # The notifier stamps each message with utcnow(): pin it to the
         # event's time, as Nova's clock would have read then.
         for event_type, payload, metadata in messages:
             with emitted_at(metadata['timestamp']):
-                self.notifier.info({}, event_type, payload)
+                notifier.info({}, event_type, payload)
 
     def publish_lifecycles(self, count):
         uuids = [str(uuid.uuid4()) for _ in range(count)]
@@ -160,7 +170,7 @@ class ListenerProcessTest(rabbitmq_fixture.SharedBroker,
     def stored_events(self):
         with self.ledger.engine.connect() as connection:
             return connection.execute(sa.select(sa.func.count()).select_from(
-                usage_ledger.usage_events)).scalar()
+                usage_schema.usage_events)).scalar()
 
     def queued(self, queue):
         ready, unacked = self.broker.queue_depths().get(queue, (0, 0))
@@ -256,5 +266,5 @@ class RabbitMQListenerTest(ListenerProcessTest):
                       what='CPU seconds of both domains')
         with self.ledger.engine.connect() as connection:
             hosts = {row.host for row in connection.execute(
-                sa.select(usage_ledger.usage_cpu_samples))}
+                sa.select(usage_schema.usage_cpu_samples))}
         self.assertEqual({'compute-7'}, hosts)

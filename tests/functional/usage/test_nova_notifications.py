@@ -28,6 +28,7 @@ from oslo_utils import timeutils
 import sqlalchemy as sa
 
 from stratuslab_plugins.accounting.ledger import usage as usage_ledger
+from stratuslab_plugins.accounting.ledger import usage_schema
 from stratuslab_plugins.accounting.usage import events
 from stratuslab_plugins.accounting.usage import listener
 from tests.functional import nova_base
@@ -113,7 +114,7 @@ class NovaNotificationsTest(rabbitmq_fixture.SharedBroker,
         # Back to back, from launch to deletion.
         for (_, _, _, end), (_, _, start, _) in zip(timeline, timeline[1:]):
             self.assertEqual(end, start)
-        self.assertEqual(usage_ledger.to_us(usage.ended_at), timeline[-1][3])
+        self.assertEqual(usage_schema.to_us(usage.ended_at), timeline[-1][3])
         self.assertEqual(timeline, self.through_rabbitmq(
             messages, server['id']))
 
@@ -164,13 +165,13 @@ class NovaNotificationsTest(rabbitmq_fixture.SharedBroker,
             with ledger.engine.connect() as connection:
                 return connection.execute(sa.select(sa.func.count())
                                           .select_from(
-                                              usage_ledger.usage_events)
+                                              usage_schema.usage_events)
                                           ).scalar()
         except sa.exc.OperationalError:
             return 0    # the listener has not created the tables yet
 
     def timeline(self, instance, ledger=None):
-        table = usage_ledger.usage_intervals
+        table = usage_schema.usage_intervals
         with (ledger or self.ledger).engine.connect() as connection:
             return [(row.kind, row.vcpus, row.started_at, row.ended_at)
                     for row in connection.execute(

@@ -1,2 +1,2 @@
 """Alembic migrations of the usage tables (version table
-``usage_alembic_version``); run by :func:`..usage.upgrade`."""
+``usage_alembic_version``); run by :func:`..usage_schema.upgrade`."""

@@ -1,7 +1,9 @@
 """The usage ledger on a real SQLite file (WAL, BEGIN IMMEDIATE)."""
 
 import os
+import queue
 import random
+import threading
 import uuid as uuid_mod
 
 from alembic import autogenerate
@@ -15,6 +17,8 @@ import testtools
 from stratuslab_plugins.accounting import exceptions
 from stratuslab_plugins.accounting.ledger import engine as engine_mod
 from stratuslab_plugins.accounting.ledger import usage
+from stratuslab_plugins.accounting.ledger import usage_schema
+from stratuslab_plugins.accounting.ledger import usage_writer
 from stratuslab_plugins.accounting.usage import cpu
 from stratuslab_plugins.accounting.usage import events
 from stratuslab_plugins.accounting.usage import intervals
@@ -56,12 +60,12 @@ class UsageLedgerTest(testtools.TestCase):
                 sa.select(sa.func.count()).select_from(table)).scalar()
 
     def test_migrations_give_the_declared_schema_and_rerun_harmlessly(self):
-        usage.upgrade(self.ledger.engine)
+        usage_schema.upgrade(self.ledger.engine)
         with self.ledger.engine.connect() as connection:
             context = migration.MigrationContext.configure(
-                connection, opts={'version_table': usage.VERSION_TABLE})
+                connection, opts={'version_table': usage_schema.VERSION_TABLE})
             self.assertEqual([], autogenerate.compare_metadata(
-                context, usage.metadata))
+                context, usage_schema.metadata))
             self.assertEqual('0003', context.get_current_revision())
 
     def test_redelivered_events_are_stored_once(self):
@@ -69,8 +73,8 @@ class UsageLedgerTest(testtools.TestCase):
                                       (10, 'instance.suspend.end')])
         self.ledger.record_events(parsed(messages))
         self.ledger.record_events(parsed(messages + messages[:1]))
-        self.assertEqual(2, self.count(usage.usage_events))
-        self.assertEqual(2, self.count(usage.usage_intervals))
+        self.assertEqual(2, self.count(usage_schema.usage_events))
+        self.assertEqual(2, self.count(usage_schema.usage_intervals))
 
     def test_out_of_order_writes_converge(self):
         messages = nova.lifecycle(A, [
@@ -105,7 +109,7 @@ class UsageLedgerTest(testtools.TestCase):
                    for m, s in ((1, 20), (2, 50))]
         self.ledger.record_cpu_samples(samples)
         self.ledger.record_cpu_samples(samples)
-        self.assertEqual(2, self.count(usage.usage_cpu_samples))
+        self.assertEqual(2, self.count(usage_schema.usage_cpu_samples))
         self.assertEqual(50, self.ledger.usage_for_instance(
             A, nova.at(10)).cpu_seconds)
         self.assertIsNone(self.ledger.usage_for_instance(
@@ -123,7 +127,7 @@ class UsageLedgerTest(testtools.TestCase):
         # one is refused (or replicated unreliably) by a cluster.
         inspector = sa.inspect(self.ledger.engine)
         tables = inspector.get_table_names()
-        self.assertIn(usage.VERSION_TABLE, tables)
+        self.assertIn(usage_schema.VERSION_TABLE, tables)
         for table in tables:
             self.assertTrue(
                 inspector.get_pk_constraint(table)['constrained_columns'],
@@ -153,13 +157,13 @@ class MigrationTest(testtools.TestCase):
             'sqlite:///%s' % os.path.join(path, 'ledger.sqlite'))
         self.addCleanup(engine.dispose)
         config = alembic_config.Config()
-        config.set_main_option('script_location', usage.MIGRATIONS)
+        config.set_main_option('script_location', usage_schema.MIGRATIONS)
         with engine.begin() as connection:
             config.attributes['connection'] = connection
             alembic_command.upgrade(config, '0001')
             create = parsed(nova.lifecycle(A, [(0, 'instance.create.end')]))
-            row = usage._event_row(create[0])
-            connection.execute(usage.usage_events.insert(), [row])
+            row = usage_writer.event_row(create[0])
+            connection.execute(usage_schema.usage_events.insert(), [row])
             connection.execute(sa.text(
                 "INSERT INTO usage_instances (instance_uuid, started_at) "
                 "VALUES ('%s', %d)" % (A, row['occurred_at'])))
@@ -186,7 +190,8 @@ class IncrementalTest(testtools.TestCase):
 
     def setUp(self):
         super().setUp()
-        self.ledger = usage.UsageLedger.from_url(self.ledger_url())
+        self.url = self.ledger_url()
+        self.ledger = usage.UsageLedger.from_url(self.url)
         self.addCleanup(self.ledger.engine.dispose)
 
     def history(self, rng, instance):
@@ -241,9 +246,84 @@ class IncrementalTest(testtools.TestCase):
                                  'trial %d after %d events'
                                  % (trial, len(set(written))))
 
+    def stream(self, rng, count):
+        """Histories of ``count`` instances, interleaved as a broker would.
+
+        Each instance's events keep their order, but for every third
+        instance, whose events are shuffled; one event in ten comes
+        twice (a redelivery).
+        """
+        histories = []
+        for number in range(count):
+            history = self.history(rng, str(uuid_mod.UUID(int=number)))
+            if number % 3 == 2:
+                rng.shuffle(history)
+            histories.append(history)
+        stream = []
+        while any(histories):
+            history = rng.choice([h for h in histories if h])
+            stream.append(history.pop(0))
+            if rng.random() < 0.1:
+                stream.append(rng.choice(stream))
+        return stream
+
+    def check_all(self, stream):
+        by_instance = {}
+        for event in stream:
+            by_instance.setdefault(event.instance_uuid, []).append(event)
+        with self.ledger.engine.connect() as connection:
+            stored = usage._timelines(connection, list(by_instance))
+        for instance, history in sorted(by_instance.items()):
+            self.assertEqual(intervals.build_timeline(history),
+                             stored[instance], instance)
+
+    def test_batches_of_many_instances_match_a_full_build(self):
+        rng = random.Random(11)
+        stream = self.stream(rng, 40)
+        start = 0
+        while start < len(stream):
+            size = rng.randint(1, 40)
+            self.ledger.record_events(stream[start:start + size])
+            start += size
+        self.check_all(stream)
+
+    def test_two_writers_at_once_match_a_full_build(self):
+        # Two listeners' transactions on the same instances at the same
+        # time (each its own engine, as two processes): the second waits
+        # for the first's row locks and continues from what it committed.
+        stream = self.stream(random.Random(5), 30)
+        batches = queue.Queue()
+        for start in range(0, len(stream), 6):
+            batches.put(stream[start:start + 6])
+        errors, written = [], []
+
+        def write(ledger):
+            try:
+                while True:
+                    try:
+                        batch = batches.get_nowait()
+                    except queue.Empty:
+                        return
+                    ledger.record_events(batch)
+                    written.append(ledger)
+            except Exception as exc:
+                errors.append(exc)
+        ledgers = [usage.UsageLedger.from_url(self.url) for _ in range(2)]
+        for ledger in ledgers:
+            self.addCleanup(ledger.engine.dispose)
+        writers = [threading.Thread(target=write, args=(ledger,))
+                   for ledger in ledgers]
+        for writer in writers:
+            writer.start()
+        for writer in writers:
+            writer.join(300)
+        self.assertEqual([], errors)
+        self.assertEqual(set(map(id, ledgers)), set(map(id, written)))
+        self.check_all(stream)
+
 
 class TimeTest(testtools.TestCase):
 
     def test_microseconds_round_trip(self):
         when = nova.at(1).replace(microsecond=999999)
-        self.assertEqual(when, usage.from_us(usage.to_us(when)))
+        self.assertEqual(when, usage_schema.from_us(usage_schema.to_us(when)))

@@ -17,7 +17,7 @@ import hypothesis
 from hypothesis import strategies as st
 import testtools
 
-from stratuslab_plugins.accounting.ledger import usage as usage_ledger
+from stratuslab_plugins.accounting.ledger import usage_writer
 from stratuslab_plugins.accounting.usage import cpu
 from stratuslab_plugins.accounting.usage import events
 from stratuslab_plugins.accounting.usage import fields
@@ -140,12 +140,12 @@ class NotificationFuzzTest(testtools.TestCase):
         except events.MalformedNotification as exc:
             _check_refusal(self, exc)
             rejected = listener._rejection(message, exc)
-            _check_stored_text(self, usage_ledger._ascii(
-                rejected[2], usage_ledger.REASON_LIMIT),
-                usage_ledger.REASON_LIMIT)
-            _check_stored_text(self, usage_ledger._ascii(
-                rejected[3], usage_ledger.PAYLOAD_LIMIT),
-                usage_ledger.PAYLOAD_LIMIT)
+            _check_stored_text(self, usage_writer.ascii_text(
+                rejected[2], usage_writer.REASON_LIMIT),
+                usage_writer.REASON_LIMIT)
+            _check_stored_text(self, usage_writer.ascii_text(
+                rejected[3], usage_writer.PAYLOAD_LIMIT),
+                usage_writer.PAYLOAD_LIMIT)
         else:
             self.check_event(event)
 

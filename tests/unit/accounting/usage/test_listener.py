@@ -17,6 +17,7 @@ import testtools
 
 from stratuslab_plugins.accounting import exceptions
 from stratuslab_plugins.accounting.ledger import usage as usage_ledger
+from stratuslab_plugins.accounting.ledger import usage_schema
 from stratuslab_plugins.accounting.usage import cpu
 from stratuslab_plugins.accounting.usage import events
 from stratuslab_plugins.accounting.usage import listener
@@ -131,7 +132,7 @@ class ListenerTest(testtools.TestCase):
     def stored_names(self):
         with self.ledger.engine.connect() as connection:
             return {row.instance_uuid: row.name for row in connection.execute(
-                sa.select(usage_ledger.usage_events))}
+                sa.select(usage_schema.usage_events))}
 
     def test_poison_notifications_are_kept_and_the_batch_is_stored(self):
         # One batch: good events of three instances, and notifications in
