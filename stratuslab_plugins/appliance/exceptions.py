@@ -16,6 +16,10 @@ class InvalidInput(ApplianceError, ValueError):
     """A name, reference, identifier, field or file given to us is invalid."""
 
 
+class RegistryNotAllowed(InvalidInput):
+    """A location names a registry the site has not allowed."""
+
+
 class IntegrityError(ApplianceError):
     """Content does not match what its metadata promises (size, digest)."""
 

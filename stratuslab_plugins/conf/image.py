@@ -32,8 +32,9 @@ The store keeps every image it receives as a single-layer OCI
 artifact in this registry (distribution, Harbor, Zot...), and reads
 the locations that name this host with the credentials and TLS
 settings below. Give the scheme, host and port only; the repository
-is a separate option. Locations naming another registry host are
-read anonymously over HTTPS.
+is a separate option. Locations naming another registry are read
+anonymously, and only from the registries of
+``appliance_allowed_registries``.
 %s
 Possible values:
     * ``https://HOST[:PORT]``, or ``http://HOST[:PORT]`` for a
@@ -43,6 +44,7 @@ Related options:
     * ``appliance_repository``
     * ``appliance_username``
     * ``appliance_ca_file``
+    * ``appliance_allowed_registries``
 """ % _SECTION_NOTE),
     cfg.StrOpt(
         'appliance_repository',
@@ -95,6 +97,35 @@ Possible values:
 
 Related options:
     * ``appliance_username``
+"""),
+    cfg.ListOpt(
+        'appliance_allowed_registries',
+        default=[],
+        help="""
+Registries other than ``appliance_registry_url`` this store may read.
+
+The store serves a location (``appliance://HOST[:PORT]/...``) only
+from a registry the operator allows: its own
+(``appliance_registry_url``, with its credentials) and the origins
+listed here (read anonymously). Any other location is refused with
+``BadStoreUri`` before a request leaves glance-api, so that whoever may
+add image locations cannot make glance-api fetch from hosts the site
+did not name, internal addresses included. List another site's
+registry (EGI's, a partner's) to serve appliances published there
+without a copy; a location without a port matches an origin on its
+scheme's default port, HTTPS first. When this list is not empty, the
+store answers for every ``appliance://`` location Glance gives it
+(its ``url_prefix`` is ``appliance://``).
+
+Possible values:
+    * Origins, ``https://HOST[:PORT]`` (or ``http://`` for a registry
+      on a trusted network), comma-separated; empty (default) allows
+      only ``appliance_registry_url``.
+
+Related options:
+    * ``appliance_registry_url``
+    * ``appliance_trust_policy_file``
+    * ``appliance_read_verification``
 """),
     cfg.ListOpt(
         'appliance_token_realms',

@@ -100,8 +100,12 @@ class StoreLocation(glance_store.location.StoreLocation):
 
     def parse_uri(self, uri):
         self.validate_schemas(uri, valid_schemas=(SCHEME + '://',))
-        parts = urllib.parse.urlsplit(uri)
         problem = None
+        try:
+            parts = urllib.parse.urlsplit(uri)
+        except ValueError:
+            parts = urllib.parse.SplitResult(SCHEME, '', '', '', '')
+            problem = 'its host is not valid'
         try:
             parts.port
         except ValueError:
@@ -256,12 +260,22 @@ def _glance_errors(action, writing=False):
         raise exceptions.BackendException(str(error)) from error
     except appliance_exceptions.NotTrusted as error:
         raise exceptions.Forbidden(message=str(error)) from error
+    except appliance_exceptions.RegistryNotAllowed as error:
+        raise exceptions.BadStoreUri(
+            message='Cannot %s: %s' % (action, error)) from error
     except appliance_exceptions.InvalidInput as error:
         raise exceptions.Invalid(message='Cannot %s: %s' % (action, error)) \
             from error
     except appliance_exceptions.ApplianceError as error:
         raise exceptions.BackendException(
             'Cannot %s: %s' % (action, error)) from error
+    except Exception as error:
+        # Glance knows its store exceptions only; anything else would be
+        # an HTTP 500 without a word. Logged whole: it is a bug of ours.
+        LOG.exception('Unexpected failure while trying to %s.', action)
+        raise exceptions.BackendException(
+            'Cannot %s: unexpected %s: %s' % (action, type(error).__name__,
+                                              error)) from error
 
 
 def _limited(chunks, length):
@@ -318,6 +332,7 @@ class Store(glance_store.driver.Store):
         self._clients = {}
         self._clients_lock = threading.Lock()
         self.policy = None
+        self.registries = registry.locations.AllowedRegistries()
 
     def get_schemes(self):
         return (SCHEME,)
@@ -334,16 +349,21 @@ class Store(glance_store.driver.Store):
         self.READ_CHUNKSIZE = registry.DOWNLOAD_CHUNK_SIZE
         self._close_clients()
         self.policy = None
+        name = self.backend_group or SCHEME
         try:
             for realm in conf.appliance_token_realms:
                 registry.locations.check_origin(
                     realm, 'appliance_token_realms entry')
+            self.registries = registry.locations.AllowedRegistries(
+                conf.appliance_registry_url,
+                conf.appliance_allowed_registries,
+                option='appliance_allowed_registries in [%s]' % name)
             if conf.appliance_trust_policy_file:
                 self.policy = trust.TrustPolicy.load(
                     conf.appliance_trust_policy_file)
         except appliance_exceptions.ApplianceError as error:
-            raise exceptions.BadStoreConfiguration(
-                store_name=self.backend_group or SCHEME, reason=str(error))
+            raise exceptions.BadStoreConfiguration(store_name=name,
+                                                   reason=str(error))
         self._url_prefix = self._location_prefix()
         super().configure(re_raise_bsc=re_raise_bsc)
 
@@ -353,15 +373,18 @@ class Store(glance_store.driver.Store):
         Glance gives a location that carries no store (one added through
         its locations API) to the store whose ``url_prefix`` it starts
         with: a writable store answers for its repository, a read-only
-        one for its whole registry, or for every registry when it names
-        none (the store that serves appliances published elsewhere).
+        one for its whole registry, or for every location when it may
+        read other registries (the store that serves appliances published
+        elsewhere; ``appliance_allowed_registries`` says which).
         """
         conf = self._store_conf
         netloc = urllib.parse.urlsplit(conf.appliance_registry_url
                                        or '').netloc
         if netloc and conf.appliance_repository:
             return '%s://%s/%s' % (SCHEME, netloc, conf.appliance_repository)
-        return '%s://%s' % (SCHEME, netloc + '/' if netloc else '')
+        if netloc and not self.registries.others:
+            return '%s://%s/' % (SCHEME, netloc)
+        return '%s://' % SCHEME
 
     def configure_add(self):
         conf = self._store_conf
@@ -387,20 +410,20 @@ class Store(glance_store.driver.Store):
     def _client(self, netloc=None):
         """Return the registry client for ``netloc`` (ours when None).
 
-        Our registry gets the configured URL, credentials and TLS
-        settings; another host is read anonymously over HTTPS, so that
-        credentials never leave for a registry they were not meant for.
+        Only allowed registries are read (``appliance_allowed_registries``;
+        another raises ``RegistryNotAllowed`` before any request). Our
+        registry gets the configured URL, credentials and TLS settings;
+        another is read anonymously, at the scheme its allowed origin
+        gives, so that credentials never leave for a registry they were
+        not meant for.
         """
         conf = self._store_conf
-        own = self._own_netloc()
-        netloc = netloc or own
+        url, mine = self.registries.url_for(netloc or self._own_netloc())
         with self._clients_lock:
-            client = self._clients.get(netloc)
+            client = self._clients.get(url)
             if client is None:
-                mine = netloc == own
                 client = registry.RegistryClient(
-                    conf.appliance_registry_url if mine
-                    else 'https://' + netloc,
+                    url,
                     username=conf.appliance_username if mine else None,
                     password=conf.appliance_password if mine else None,
                     ca_file=conf.appliance_ca_file,
@@ -409,7 +432,7 @@ class Store(glance_store.driver.Store):
                     chunk_size=self.WRITE_CHUNKSIZE,
                     token_realms=conf.appliance_token_realms if mine
                     else ())
-                self._clients[netloc] = client
+                self._clients[url] = client
             return client
 
     def _close_clients(self):
@@ -503,9 +526,40 @@ class Store(glance_store.driver.Store):
         return _translated(chunks, action), (chunk_size or size)
 
     def get_size(self, location, context=None):
+        """Return the size of the content ``location`` names.
+
+        Glance asks it when a location is added or set, before keeping
+        it, so this is where a location is refused: a registry not
+        allowed, a hostile manifest, content the trust policy refuses.
+        Refused later, as Glance reads the data, the location would stay
+        on the queued image: Glance 33 pops it but does not save an
+        empty location list (``if location_data:`` in its
+        ``_image_update``), and a locations PATCH would already have
+        made the image active.
+
+        Glance catches ``NotFound`` and ``BadStoreUri`` only here
+        (glance/location.py ``_check_location_uri``, glance/quota): any
+        other error would be an HTTP 500 on a locations PATCH. So every
+        other failure (a registry that refuses or is down included) is
+        ``BadStoreUri``, as the ``http`` store does for a host it cannot
+        reach. Glance's answer says only "Invalid location": the reason
+        is logged here.
+
+        :raises: ``NotFound`` or ``BadStoreUri``.
+        """
         loc = location.store_location
-        with _glance_errors('find the size of %s' % loc.get_uri()):
-            return self._layer(self._client(loc.netloc), location)[0]
+        try:
+            with _glance_errors('find the size of %s' % loc.get_uri()):
+                size, manifest = self._layer(self._client(loc.netloc),
+                                             location)
+                self._check_trusted(location, manifest)
+                return size
+        except (exceptions.NotFound, exceptions.BadStoreUri) as error:
+            LOG.warning('%s', error)
+            raise
+        except exceptions.GlanceStoreException as error:
+            LOG.warning('%s', error)
+            raise exceptions.BadStoreUri(message=str(error)) from error
 
     # -- writing ---------------------------------------------------------
 

@@ -1,10 +1,12 @@
-"""Where a registry and its blobs are: base URLs and blob URLs.
+"""Where a registry and its blobs are: base URLs, blob URLs, origins.
 
 A registry is named by its origin (``https://HOST[:PORT]``), nothing more:
 credentials have their own options, and a path would be ignored by the
 OCI API. A blob URL (``https://HOST/v2/REPOSITORY/blobs/sha256:HEX``) is
 what our image lists put in ``hv:uri``: any HTTP client downloads it, and
-it names the registry, the repository and the content.
+it names the registry, the repository and the content. Origins scope
+credentials (:mod:`.auth`), and :class:`AllowedRegistries` says which
+registries a service may read at all.
 """
 
 import re
@@ -85,3 +87,70 @@ def check_origin(value, what='Token realm origin'):
             '%s %r is invalid: give scheme, host and optional port only, '
             'for example https://auth.registry.example.' % (what, value))
     return origin
+
+
+class AllowedRegistries:
+    """The registries a service reads: its own, and those allowed by origin.
+
+    A location names a registry by ``HOST[:PORT]`` only (Glance's
+    ``appliance://`` locations); the registry it may be read from is the
+    service's own (``own_url``) or one of the ``allowed`` origins, whose
+    scheme says how to reach it. Anything else is refused before a
+    request leaves, so that whoever may write locations cannot make the
+    service fetch from hosts the operator did not name (internal
+    addresses included). A location without a port matches an origin on
+    its scheme's default port, HTTPS first.
+
+    :param own_url: the service's registry URL, or None.
+    :param allowed: origins (``https://HOST[:PORT]``) of other registries.
+    :param option: the option listing them, for messages.
+    :raises InvalidInput: when an origin is not one.
+    """
+
+    def __init__(self, own_url=None, allowed=(), option='allowed registries'):
+        self.option = option
+        self.own_url = check_registry_url(own_url) if own_url else None
+        self._urls = {}
+        origins = [check_origin(url, '%s entry' % option)
+                   for url in allowed or ()]
+        if self.own_url:
+            origins.append(origin_of(self.own_url))
+        # HTTPS last, so that it wins a port-less location; ours last of
+        # all, so that it keeps its own URL.
+        origins.sort(key=lambda origin: origin[0] == 'https')
+        for origin in origins:
+            self._add(origin, format_origin(origin))
+        if self.own_url:
+            self._add(origin_of(self.own_url), self.own_url)
+
+    def _add(self, origin, url):
+        scheme, host, port = origin
+        self._urls[(host, port)] = url
+        if port == _DEFAULT_PORTS[scheme]:
+            self._urls[(host, None)] = url
+
+    @property
+    def others(self):
+        """Whether registries other than our own are allowed."""
+        return any(url != self.own_url for url in self._urls.values())
+
+    def url_for(self, netloc):
+        """Return ``(registry URL, is it ours)`` of a location's netloc.
+
+        :raises RegistryNotAllowed: naming the registry and the option.
+        """
+        key = None
+        if isinstance(netloc, str) and not set(netloc) & set('@/?#\\'):
+            try:
+                parts = urllib.parse.urlsplit('//' + netloc)
+                key = ((parts.hostname or '').lower(), parts.port)
+            except ValueError:
+                pass
+        url = self._urls.get(key)
+        if url is None:
+            raise exceptions.RegistryNotAllowed(
+                'Registry %s is not one this service reads appliances from '
+                '(%s); add its origin (https://%s) to %s if the site trusts '
+                'it.' % (netloc, ', '.join(sorted(set(self._urls.values())))
+                         or 'none allowed', netloc, self.option))
+        return url, url == self.own_url

@@ -100,3 +100,12 @@ def publish_endorsed(client, repository, data, tag, endorser_dn,
         item, config))
     return 'appliance://%s/%s:%s@%s' % (client.url.split('//')[1],
                                         repository, tag, checksums.digest)
+
+
+def manifest_with_layers(layers):
+    """An OCI manifest with ``layers`` as given: a hostile registry's."""
+    return {'schemaVersion': 2,
+            'mediaType': 'application/vnd.oci.image.manifest.v1+json',
+            'config': {'mediaType': 'application/vnd.oci.empty.v1+json',
+                       'digest': 'sha256:' + 'ab' * 32, 'size': 2},
+            'layers': layers}

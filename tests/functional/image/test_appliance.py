@@ -204,7 +204,8 @@ class ReadVerificationTest(store_base.StoreTestCase):
         self.foreign = self.useFixture(registry_fixture.RegistryFixture(
             tls=True))
         options = self.appliance_options(
-            self.registry, appliance_ca_file=self.foreign.ca_file)
+            self.registry, appliance_ca_file=self.foreign.ca_file,
+            appliance_allowed_registries=[self.foreign.url])
         self.configure_stores(
             {'repo': ('appliance', options),
              'checked': ('appliance', dict(
@@ -384,6 +385,8 @@ class TrustPolicyTest(store_base.StoreTestCase):
         error = self.assertRaises(exceptions.Forbidden, glance_store.get,
                                   url, 'endorsed')
         self.assertIn('no endorser', str(error))
-        self.assertEqual(len(self.good),
-                         glance_store.get_size_from_uri_and_backend(
-                             url, 'endorsed'))
+        # Nor vouched for when Glance checks it as a new location.
+        error = self.assertRaises(exceptions.BadStoreUri,
+                                  glance_store.get_size_from_uri_and_backend,
+                                  url, 'endorsed')
+        self.assertIn('no endorser', str(error))

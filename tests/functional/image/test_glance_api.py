@@ -24,6 +24,7 @@ from stratuslab_plugins.appliance import exceptions as appliance_exceptions
 from stratuslab_plugins.appliance import registry
 from stratuslab_plugins.image import appliance
 from tests.functional.appliance import flaky_proxy
+from tests.functional.appliance import hostile_http
 from tests.functional import glance_fixture
 from tests.functional.image import store_base
 from tests.functional import registry_fixture
@@ -166,36 +167,28 @@ class GlanceAPIApplianceStoreTest(testtools.TestCase):
                           appliance.TAG_PREFIX + image.id)
 
 
-class GlanceAPIEndorsedApplianceTest(testtools.TestCase):
-    """Appliances published in the registry, served by Glance in place.
-
-    A second store, ``endorsed``, is read-only (no repository) and has a
-    trust policy; locations added through Glance's locations API go to it
-    by their prefix, and Glance reads them through it (the location import
-    task hashes the data), so no copy is made.
-    """
+class LocationsAPITestCase(testtools.TestCase):
+    """Adding ``appliance://`` locations through Glance's locations API."""
 
     ENDORSER = '/C=EU/O=Example/CN=Jane Doe'
     PUBLISHED = 'vo.example.org/ubuntu'
 
-    def setUp(self):
-        super().setUp()
-        self.registry = self.useFixture(registry_fixture.RegistryFixture())
-        self.client = registry.RegistryClient(self.registry.url, retries=0)
-        self.addCleanup(self.client.close)
-        self.denied = os.urandom(MiB + 17)
-        policy = self.useFixture(fixtures.TempDir()).join('policy.yaml')
-        with open(policy, 'w') as f:
-            yaml.safe_dump({'checksums': {'deny': [
-                hashlib.sha256(self.denied).hexdigest()]}}, f)
+    def start_glance(self, **endorsed_options):
+        """Start glance-api: ``repo`` for uploads, read-only ``endorsed``.
+
+        Both on ``self.registry``; ``endorsed`` takes the options given.
+        Locations are shown (``show_multiple_locations``), so that a test
+        sees that a refused one left nothing behind, and may be PATCHed.
+        """
+        endorsed_options['appliance_registry_url'] = self.registry.url
         self.glance = self.useFixture(glance_fixture.GlanceAPIFixture(
             enabled_backends={'repo': 'appliance', 'endorsed': 'appliance'},
             default_backend='repo',
             backend_options={
                 'repo': {'appliance_registry_url': self.registry.url,
                          'appliance_repository': REPO},
-                'endorsed': {'appliance_registry_url': self.registry.url,
-                             'appliance_trust_policy_file': policy}},
+                'endorsed': endorsed_options},
+            options={'DEFAULT': {'show_multiple_locations': True}},
             debug=True))
         self.conn = self.glance.api.connection()
 
@@ -210,7 +203,8 @@ class GlanceAPIEndorsedApplianceTest(testtools.TestCase):
         reads the appliance (through the store) before activating it.
         """
         image = self.conn.image.create_image(
-            name='endorsed', disk_format='raw', container_format='bare')
+            name=self.getUniqueString('endorsed'), disk_format='raw',
+            container_format='bare')
         # Adding a location of a store other than http needs the service
         # role (Glance 33's add_location), which a deployment gives to
         # the tool that syncs image lists.
@@ -240,6 +234,34 @@ class GlanceAPIEndorsedApplianceTest(testtools.TestCase):
         return self.conn.session.get(
             '%s/v2/images/%s' % (self.glance.url, image_id)).json()
 
+    def assert_refused(self, image_id):
+        """The image is still queued, with no location."""
+        record = self.image_record(image_id)
+        self.assertEqual(('queued', []),
+                         (record['status'], record['locations']))
+
+
+class GlanceAPIEndorsedApplianceTest(LocationsAPITestCase):
+    """Appliances published in the registry, served by Glance in place.
+
+    A second store, ``endorsed``, is read-only (no repository) and has a
+    trust policy; locations added through Glance's locations API go to it
+    by their prefix, and Glance reads them through it (the location import
+    task hashes the data), so no copy is made.
+    """
+
+    def setUp(self):
+        super().setUp()
+        self.registry = self.useFixture(registry_fixture.RegistryFixture())
+        self.client = registry.RegistryClient(self.registry.url, retries=0)
+        self.addCleanup(self.client.close)
+        self.denied = os.urandom(MiB + 17)
+        policy = self.useFixture(fixtures.TempDir()).join('policy.yaml')
+        with open(policy, 'w') as f:
+            yaml.safe_dump({'checksums': {'deny': [
+                hashlib.sha256(self.denied).hexdigest()]}}, f)
+        self.start_glance(appliance_trust_policy_file=policy)
+
     def test_trusted_appliance_is_served_without_a_copy(self):
         data = os.urandom(2 * MiB + 3)
         image, task = self.add_location(self.publish(data, '22.04'), data)
@@ -258,8 +280,87 @@ class GlanceAPIEndorsedApplianceTest(testtools.TestCase):
         image, task = self.add_location(self.publish(self.denied, '23.04'),
                                         self.denied)
         self.assertEqual('failure', task['status'], task)
-        self.assertEqual('queued', self.image_record(image.id)['status'])
+        self.assert_refused(image.id)
         # The task says only "Internal Error"; glance-api's debug log has
         # the store's reason.
         self.assertIn('checksums.deny of the site trust policy',
                       self.glance.api.log_tail(10 ** 6))
+
+
+class GlanceAPIAllowedRegistriesTest(LocationsAPITestCase):
+    """Locations on other registries: a partner's served, others refused.
+
+    Starts a glance-api whose read-only ``endorsed`` store reads its own
+    registry and, through ``appliance_allowed_registries``, a partner's
+    (both Debian docker-registry) and a registry gone bad; a loopback
+    server (tests/functional/appliance/hostile_http.py) plays that bad
+    registry (hostile manifests), another one any host no option names
+    (it records every request it gets). A location on the partner's
+    registry is imported and served; one on the other host, or one whose
+    manifest is hostile, is refused when added (the locations API's
+    import task) or set (PATCH), leaving the image queued with no
+    location, and nothing is asked of the other host.
+    """
+
+    def setUp(self):
+        super().setUp()
+        self.registry = self.useFixture(registry_fixture.RegistryFixture())
+        self.partner = self.useFixture(registry_fixture.RegistryFixture())
+        self.stranger = self.useFixture(hostile_http.HostileServer(
+            host='127.0.0.1'))
+        self.bad = self.useFixture(hostile_http.HostileServer(
+            host='127.0.0.1'))
+        self.bad.answer(
+            '/v2/%s/manifests/' % self.PUBLISHED, 200,
+            body=store_base.manifest_with_layers([{
+                'mediaType': 'a/b', 'digest': 'sha256:' + 'ab' * 32,
+                'size': 1e999}]))
+        self.client = registry.RegistryClient(self.partner.url, retries=0)
+        self.addCleanup(self.client.close)
+        self.start_glance(appliance_allowed_registries=','.join(
+            (self.partner.url, self.bad.url)))
+
+    def location(self, server, data):
+        return 'appliance://%s/%s:1@sha256:%s' % (
+            server.url.split('//')[1], self.PUBLISHED,
+            hashlib.sha256(data).hexdigest())
+
+    def patch_location(self, url):
+        """Set ``url`` on a new image with a locations PATCH; return both."""
+        image = self.conn.image.create_image(
+            name=self.getUniqueString('patched'), disk_format='raw',
+            container_format='bare')
+        response = self.conn.session.patch(
+            '%s/v2/images/%s' % (self.glance.url, image.id),
+            json=[{'op': 'add', 'path': '/locations/-',
+                   'value': {'url': url, 'metadata': {}}}],
+            headers={'Content-Type':
+                     'application/openstack-images-v2.1-json-patch'},
+            raise_exc=False)
+        return image, response
+
+    def test_partner_served_others_refused(self):
+        data = os.urandom(MiB + 1)
+        image, task = self.add_location(self.publish(data, '1'), data)
+        self.assertEqual('success', task['status'], task)
+        record = self.image_record(image.id)
+        self.assertEqual(('active', 'endorsed'),
+                         (record['status'], record['stores']))
+        response = self.conn.image.download_image(image, stream=True)
+        self.assertEqual(data, b''.join(response.iter_content(MiB)))
+
+        for server in (self.stranger, self.bad):
+            with self.subTest(server=server.url):
+                image, task = self.add_location(
+                    self.location(server, data), data)
+                self.assertEqual('failure', task['status'], task)
+                self.assert_refused(image.id)
+                image, response = self.patch_location(
+                    self.location(server, data))
+                self.assertEqual(400, response.status_code, response.text)
+                self.assert_refused(image.id)
+        self.assertEqual([], self.stranger.requests)
+        self.assertNotEqual([], self.bad.requests)
+        log = self.glance.api.log_tail(10 ** 6)
+        self.assertIn('appliance_allowed_registries in [endorsed]', log)
+        self.assertIn('layers[0].size', log)

@@ -12,12 +12,15 @@ import io
 from glance_store import capabilities
 from glance_store import exceptions
 from glance_store import location as store_location
+import hypothesis
+from hypothesis import strategies as st
 from oslo_config import cfg
 from oslo_config import fixture as config_fixture
 import testtools
 
 from stratuslab_plugins.appliance import exceptions as appliance_exceptions
 from stratuslab_plugins.image import appliance
+from tests.unit.grid import fuzzing
 
 DIGEST = 'sha256:' + 'ab' * 32
 QCOW2 = (b'QFI\xfb' + (3).to_bytes(4, 'big') + bytes(16)
@@ -216,6 +219,11 @@ class GlanceErrorsTest(testtools.TestCase):
              exceptions.Invalid),
             (appliance_exceptions.IntegrityError('altered'), False,
              exceptions.BackendException),
+            (appliance_exceptions.RegistryNotAllowed('not ours'), False,
+             exceptions.BadStoreUri),
+            # A bug of ours still reaches Glance as a store error.
+            (OverflowError('int too large'), False,
+             exceptions.BackendException),
         ]
         for error, writing, expected in cases:
             with self.subTest(error=error, writing=writing):
@@ -287,19 +295,69 @@ class StoreConfigurationTest(testtools.TestCase):
         self.assertIn('/nonexistent/policy.yaml', str(error))
 
     def test_tls_is_verified_unless_asked(self):
-        store = self.store(appliance_registry_url='https://r.example')
+        store = self.store(
+            appliance_registry_url='https://r.example',
+            appliance_allowed_registries=['https://other.example'])
         self.assertTrue(store._client().session.verify)
         other = store._client('other.example')
-        self.assertEqual('https://other.example', other.url)
+        self.assertEqual('https://other.example:443', other.url)
         self.assertIsNone(other.session.auth.username)
 
     def test_credentials_stay_with_their_registry(self):
-        store = self.store(appliance_registry_url='https://r.example',
-                           appliance_username='robot',
-                           appliance_password='secret')
+        store = self.store(
+            appliance_registry_url='https://r.example',
+            appliance_username='robot', appliance_password='secret',
+            appliance_allowed_registries=['https://elsewhere.example'])
         self.assertEqual('robot', store._client().session.auth.username)
         self.assertIsNone(
             store._client('elsewhere.example').session.auth.username)
+
+    def test_only_allowed_registries_are_read(self):
+        store = self.store(
+            appliance_registry_url='http://127.0.0.1:5000',
+            appliance_allowed_registries=['https://partner.example',
+                                          'http://10.0.0.5:5000'])
+        for netloc, url in (('127.0.0.1:5000', 'http://127.0.0.1:5000'),
+                            ('partner.example', 'https://partner.example:443'),
+                            ('PARTNER.example:443',
+                             'https://partner.example:443'),
+                            ('10.0.0.5:5000', 'http://10.0.0.5:5000')):
+            self.assertEqual(url, store._client(netloc).url, netloc)
+        for netloc in ('169.254.169.254', '127.0.0.1:5001', '127.0.0.1',
+                       'partner.example:80', 'user@partner.example',
+                       '10.0.0.5', '[::1'):
+            with self.subTest(netloc=netloc):
+                error = self.assertRaises(
+                    appliance_exceptions.RegistryNotAllowed, store._client,
+                    netloc)
+                self.assertIn('appliance_allowed_registries in [repo]',
+                              str(error))
+        # Without other registries the store answers for its own only.
+        self.assertEqual('appliance://127.0.0.1:5000/',
+                         self.store(appliance_registry_url='http://'
+                                    '127.0.0.1:5000').url_prefix)
+        self.assertEqual('appliance://', store.url_prefix)
+
+    def test_a_store_without_registries_reads_none(self):
+        store = self.store()
+        error = self.assertRaises(appliance_exceptions.RegistryNotAllowed,
+                                  store._client, 'registry.egi.eu')
+        self.assertIn('none allowed', str(error))
+        error = self.assertRaises(
+            exceptions.BadStoreConfiguration, self.store,
+            appliance_allowed_registries=['registry.egi.eu'])
+        self.assertIn('appliance_allowed_registries', str(error))
+
+    def test_size_of_a_location_not_allowed_is_a_bad_location(self):
+        # Glance's location checks catch NotFound and BadStoreUri only.
+        store = self.store(appliance_registry_url='https://r.example')
+        location = store_location.Location(
+            'appliance', appliance.StoreLocation, store.conf,
+            uri='appliance://169.254.169.254/vo/ubuntu:1@' + DIGEST,
+            backend='repo')
+        error = self.assertRaises(exceptions.BadStoreUri, store.get_size,
+                                  location)
+        self.assertIn('appliance_allowed_registries in [repo]', str(error))
 
     def test_token_realms(self):
         store = self.store(appliance_registry_url='https://r.example',
@@ -323,3 +381,27 @@ class LocationClassTest(testtools.TestCase):
                       store.get_store_location_class())
         self.assertTrue(issubclass(appliance.StoreLocation,
                                    store_location.StoreLocation))
+
+
+class HostileLocationFuzzTest(testtools.TestCase):
+    """Any location text: only BadStoreUri from the store, never a crash."""
+
+    @hypothesis.settings(fuzzing.FUZZ)
+    @hypothesis.given(fuzzing.hostile_text | st.sampled_from([
+        '[::1', '[::1]:x', 'h:99999999', 'user@h', 'h/../x', '%2F', 'h:',
+        '169.254.169.254']), fuzzing.hostile_text)
+    def test_locations(self, netloc, path):
+        uri = 'appliance://%s/%s@%s' % (netloc, path, DIGEST)
+        try:
+            parsed = parse(uri)
+        except exceptions.BadStoreUri:
+            return
+        registries = appliance.registry.locations.AllowedRegistries(
+            'http://127.0.0.1:5000', ['https://partner.example'])
+        try:
+            url, _ = registries.url_for(parsed.netloc)
+        except appliance_exceptions.RegistryNotAllowed as error:
+            self.assertIn('allowed registries', str(error))
+            return
+        self.assertIn(url, ('http://127.0.0.1:5000',
+                            'https://partner.example:443'))
