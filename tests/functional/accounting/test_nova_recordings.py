@@ -23,11 +23,18 @@ from tests.unit.accounting.extractors import fake_cloud
 
 
 def shape(value):
-    """Return the field names of a JSON value, at every depth."""
+    """Return the field names of a JSON value, at every depth.
+
+    A list's shape is the distinct shapes of its items, in a fixed order:
+    Nova lists servers created in the same second in either order, and
+    two servers of one answer may differ (one flavor has extra specs).
+    """
     if isinstance(value, dict):
         return {key: shape(item) for key, item in value.items()}
     if isinstance(value, list):
-        return [shape(value[0])] if value else []
+        shapes = {json.dumps(shape(item), sort_keys=True): shape(item)
+                  for item in value}
+        return [shapes[key] for key in sorted(shapes)]
     return type(value).__name__ if value is not None else None
 
 
