@@ -86,6 +86,10 @@ class ListenerProcessTest(rabbitmq_fixture.SharedBroker,
 
     #: Notifications a listener writes in one transaction.
     batch_size = 20
+    #: Messages RabbitMQ hands a listener ahead of its acknowledgements
+    #: (``rabbit_qos_prefetch_count``); 0, oslo.messaging's default, is
+    #: no limit: the first listener to connect takes a whole backlog.
+    prefetch = 0
 
     def ledger_connection(self):
         return 'sqlite:///%s' % os.path.join(self.tmp, 'ledger.sqlite')
@@ -123,9 +127,11 @@ class ListenerProcessTest(rabbitmq_fixture.SharedBroker,
                 'batch_timeout = 0.2\nunversioned_topic =\n'
                 'libvirt_uri = test://%s\nsample_interval = 1\n'
                 'host = compute-7\n'
+                '[oslo_messaging_rabbit]\nrabbit_qos_prefetch_count = %d\n'
                 % (self.broker.url, os.path.join(self.tmp, '%s.log' % name),
                    ledger_url or self.ledger_url, topic or self.topic, pool,
-                   self.batch_size, os.path.join(self.tmp, 'node.xml')))
+                   self.batch_size, os.path.join(self.tmp, 'node.xml'),
+                   self.prefetch))
         return path
 
     def start_listener(self, name, pool='',
