@@ -51,7 +51,8 @@ def parse(body):
                 raise Rejected('Unknown field: %s' % key)
             if key in record:
                 raise Rejected('duplicate field %s' % key)
-            if value in ('none', 'null', ''):
+            # APEL's check_for_null: in any case.
+            if value.lower() in ('none', 'null', ''):
                 value = None
             elif key in INTEGERS:
                 value = int(value)

@@ -47,6 +47,9 @@ _ELLIPSIS = '...'
 _PERCENT_RUN = re.compile('%{2,}')
 _BLANK_RUN = re.compile(r'\s{2,}')
 _NOT_PRINTABLE = re.compile(r'[^\x20-\x7e]')
+#: Values the repository reads as NULL, in any case (APEL's
+#: ``check_for_null``); in a mandatory field they reject the message.
+NULL_WORDS = ('none', 'null')
 
 STAR_NAMESPACE = 'http://eu-emi.eu/namespaces/2011/02/storagerecord'
 
@@ -143,10 +146,11 @@ def cloud_fields(record):
     fields = [(k, v) for k, v in fields if v is not None]
     present = dict(fields)
     for mandatory in ('VMUUID', 'SiteName'):
-        if mandatory not in present:
+        if (present.get(mandatory) or 'none').lower() in NULL_WORDS:
             raise exceptions.RecordError(
-                'cloud record %r has no %s after sanitising: the repository '
-                'rejects it.' % (record.vm_uuid, mandatory))
+                'cloud record %r has no %s after sanitising (or one the '
+                'repository reads as NULL): the repository rejects it.'
+                % (record.vm_uuid, mandatory))
     return fields
 
 

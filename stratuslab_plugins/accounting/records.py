@@ -445,17 +445,52 @@ def build_cloud_record(usage, context):
 #: Placement resources (``resources:VGPU`` = count).
 _PCI_ALIAS_SPEC = 'pci_passthrough:alias'
 _VGPU_SPEC = 'resources:VGPU'
+#: Most accelerators of one kind a VM may declare: far above any host's.
+MAX_ACCELERATOR_COUNT = 1024
 
 
-def _accelerator_counts(specs):
+def _accelerator_count(value, what, uuid):
+    """Return the count ``value`` gives, or None when it gives none.
+
+    Nova checks these specs only under strict validation, so a flavor may
+    hold any text: what is not a count (``x``, ``²``, ``1e999``, a
+    negative or huge number) is left out with a warning, so that one
+    flavor neither stops the run nor writes an absurd Count.
+    """
+    count = None
+    if isinstance(value, str):
+        text = value.strip()
+        if text.isascii() and text.isdigit() and len(text) <= 6:
+            count = int(text)
+    elif isinstance(value, int) and not isinstance(value, bool):
+        count = value
+    if count is not None and 0 <= count <= MAX_ACCELERATOR_COUNT:
+        return count or None
+    LOG.warning('Server %s: flavor extra spec %s gives %s, not a count of '
+                'accelerators (0 to %d); no accelerator record for it: fix '
+                'the flavor.', uuid, what, grid_exceptions.describe(value),
+                MAX_ACCELERATOR_COUNT)
+    return None
+
+
+def _accelerator_counts(specs, uuid):
     counts = []
-    for item in (specs.get(_PCI_ALIAS_SPEC) or '').split(','):
+    aliases = specs.get(_PCI_ALIAS_SPEC) or ''
+    if not isinstance(aliases, str):
+        aliases = ''
+        LOG.warning('Server %s: flavor extra spec %s is %s, not text; no '
+                    'accelerator record for it: fix the flavor.', uuid,
+                    _PCI_ALIAS_SPEC, grid_exceptions.describe(
+                        specs[_PCI_ALIAS_SPEC]))
+    for item in aliases.split(','):
         alias, _, count = item.strip().partition(':')
         if alias:
-            counts.append((alias, int(count or 1)))
+            counts.append((alias, _accelerator_count(
+                count or '1', _PCI_ALIAS_SPEC, uuid)))
     if specs.get(_VGPU_SPEC):
-        counts.append(('VGPU', int(specs[_VGPU_SPEC])))
-    return counts
+        counts.append(('VGPU', _accelerator_count(specs[_VGPU_SPEC],
+                                                  _VGPU_SPEC, uuid)))
+    return [(model, count) for model, count in counts if count]
 
 
 def accelerators_for(usage, wall, context):
@@ -472,7 +507,7 @@ def accelerators_for(usage, wall, context):
     start = max(utc(usage.started_at), month_start)
     end = utc(usage.ended_at) or measured
     in_month = max(0, int((end - start).total_seconds()))
-    for model, count in _accelerator_counts(specs):
+    for model, count in _accelerator_counts(specs, usage.uuid):
         yield AcceleratorRecord(
             associated_record=usage.uuid,
             site_name=context.site_name,

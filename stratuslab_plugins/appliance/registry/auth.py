@@ -41,6 +41,11 @@ from stratuslab_plugins.appliance.registry import locations
 
 _PARAM_RE = re.compile(r'(\w+)="([^"]*)"')
 _REPOSITORY_PATH_RE = re.compile(r'^/v2/(.+?)/(?:blobs|manifests|tags)/')
+#: A Bearer token as RFC 6750 writes it (``b64token``); JWTs, what
+#: Harbor, Docker Hub and Zot hand out, are of that form. Anything else
+#: (a line break, non-Latin-1 text) cannot go in a header: http.client
+#: would raise ValueError or UnicodeEncodeError when sending it.
+_TOKEN_RE = re.compile(r'[A-Za-z0-9\-._~+/]+=*')
 
 
 def parse_challenge(header):
@@ -151,7 +156,13 @@ class RegistryAuth(requests_auth.AuthBase):
                                 'a token', 'Token service %s' % realm)
         token = (body.get('token') or body.get('access_token')
                  if isinstance(body, dict) else None)
-        return token if isinstance(token, str) else None
+        if token is None or isinstance(token, str) and \
+                _TOKEN_RE.fullmatch(token):
+            return token
+        raise exceptions.RegistryAuthError(
+            'Token service %s sent a token that is not a Bearer token (RFC '
+            '6750: letters, digits and -._~+/ only); it is not used.'
+            % realm, status=response.status_code, url=response.url)
 
     def _answer(self, challenge):
         scheme, params = parse_challenge(challenge)

@@ -236,11 +236,13 @@ class TestNumericFieldsAreFinite(testtools.TestCase):
     def test_any_numbers(self, numbers, quoted):
         specs = {} if quoted is None else {
             'accounting:benchmark_value': quoted}
-        try:
-            record = records.build_cloud_record(
-                usage(flavor_extra_specs=specs, **numbers), context())
-        except exceptions.RecordError as exc:
+        record = fuzzing.assert_bounded(
+            self, records.build_cloud_record,
+            usage(flavor_extra_specs=specs, **numbers), context(),
+            documented=exceptions.RecordError,
+            size=fuzzing.input_size((numbers, quoted)))
+        if isinstance(record, exceptions.RecordError):
             # Only a benchmark that is not a number at all.
-            self.assertIn('not a number', str(exc))
+            self.assertIn('not a number', str(record))
             return
         self.rendered(record)

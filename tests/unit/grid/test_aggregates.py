@@ -182,10 +182,16 @@ class TestAggregateMetadataFuzz(testtools.TestCase):
         cache = aggregates.AggregateCache()
         aggs = [Agg(n, md, name='agg%d' % n)
                 for n, md in enumerate(metadatas)]
-        with fixtures.FakeLogger(name=aggregates.__name__,
-                                 level=logging.WARNING) as logs:
+
+        def profile_thrice():
             for _ in range(3):
                 profile = cache.host_profile('h', list(aggs))
+            return profile
+
+        with fixtures.FakeLogger(name=aggregates.__name__,
+                                 level=logging.WARNING) as logs:
+            profile = fuzzing.assert_bounded(
+                self, profile_thrice, size=fuzzing.input_size(metadatas))
         bad = [agg for agg in aggs if aggregates.parse_metadata(
             agg.metadata)[1]]
         self.assertEqual(len(bad), logs.output.count('malformed grid'))

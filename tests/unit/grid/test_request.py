@@ -95,7 +95,9 @@ class TestBuildRequestFuzz(testtools.TestCase):
         st.dictionaries(st.sampled_from([keys.HINT_VO, keys.HINT_LIFETIME]),
                         hint_values))
     def test_any_flavor_and_hints(self, specs, hints):
-        req = request.build_request(specs, hints, 'p-atlas', VOS)
+        req = fuzzing.assert_bounded(
+            self, request.build_request, specs, hints, 'p-atlas', VOS,
+            size=fuzzing.input_size((specs, hints)))
 
         self.assertTrue(req.lifetime is None
                         or 0 <= req.lifetime <= values.MAX_LIFETIME)

@@ -126,10 +126,11 @@ class TestBounds(testtools.TestCase):
         for parse in (values.parse_positive_number, values.parse_seconds,
                       values.parse_bool, values.parse_vo,
                       values.parse_multiplier, values.parse_timestamp):
-            try:
-                result = parse('k', value)
-            except exceptions.MetadataValueError as exc:
-                str(exc)
+            result = fuzzing.assert_bounded(
+                self, parse, 'k', value,
+                documented=exceptions.MetadataValueError)
+            if isinstance(result, exceptions.MetadataValueError):
+                str(result)
                 continue
             if isinstance(result, float):
                 self.assertTrue(math.isfinite(result))

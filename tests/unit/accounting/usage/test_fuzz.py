@@ -7,7 +7,8 @@ objects, strings with NUL, control characters and unpaired surrogates,
 times out of range. Whatever it builds, only the documented
 ``MalformedNotification`` escapes, with a message of bounded size, and
 what is accepted is within the ledger's bounds; what the listener keeps
-of a refused one (``usage_rejected``) is bounded ASCII.
+of a refused one (``usage_rejected``) is bounded ASCII; a parse takes
+memory within a fixed multiple of the message's size.
 """
 
 import datetime
@@ -23,6 +24,7 @@ from stratuslab_plugins.accounting.usage import events
 from stratuslab_plugins.accounting.usage import fields
 from stratuslab_plugins.accounting.usage import listener
 from tests.unit.accounting.usage import nova_payloads as nova
+from tests.unit.grid import fuzzing
 
 UUID = '6f1c8a52-3d0b-4a55-9d4f-2f8e1f0c0001'
 #: Longest error message a refusal may carry.
@@ -130,14 +132,19 @@ class NotificationFuzzTest(testtools.TestCase):
         self.assertIn(event.kind, set(events.EVENT_KINDS.values()) |
                       set(events.STATE_KINDS.values()) | {None})
 
+    def parse(self, func, *args):
+        """``func(*args)``: a refusal or a result, in bounded memory."""
+        return fuzzing.assert_bounded(
+            self, func, *args, documented=events.MalformedNotification)
+
     @SETTINGS
     @hypothesis.given(nova_messages())
     def test_nova_notifications(self, message):
-        try:
-            event = events.parse_notification(
-                message.get('event_type'), message.get('payload'),
-                message.get('metadata'))
-        except events.MalformedNotification as exc:
+        event = self.parse(events.parse_notification,
+                           message.get('event_type'),
+                           message.get('payload'), message.get('metadata'))
+        if isinstance(event, events.MalformedNotification):
+            exc = event
             _check_refusal(self, exc)
             rejected = listener._rejection(message, exc)
             _check_stored_text(self, usage_writer.ascii_text(
@@ -152,21 +159,21 @@ class NotificationFuzzTest(testtools.TestCase):
     @SETTINGS
     @hypothesis.given(_event_types, _json, _json)
     def test_anything_at_all(self, event_type, payload, metadata):
-        try:
-            self.check_event(events.parse_notification(
-                event_type, payload, metadata))
-        except events.MalformedNotification as exc:
-            _check_refusal(self, exc)
+        event = self.parse(events.parse_notification, event_type, payload,
+                           metadata)
+        if isinstance(event, events.MalformedNotification):
+            _check_refusal(self, event)
+        else:
+            self.check_event(event)
 
     @SETTINGS
     @hypothesis.given(mutated(cpu.to_payload('cn1', [
         cpu.CpuSample(UUID, 'cn1', '7', nova.at(1), 30 * 10 ** 9),
         cpu.CpuSample(UUID, 'cn1', '8', nova.at(2), 10 ** 9)])))
     def test_cpu_samples(self, payload):
-        try:
-            samples = cpu.from_payload(payload)
-        except events.MalformedNotification as exc:
-            _check_refusal(self, exc)
+        samples = self.parse(cpu.from_payload, payload)
+        if isinstance(samples, events.MalformedNotification):
+            _check_refusal(self, samples)
             return
         for sample in samples:
             self.assertTrue(0 <= sample.cpu_time_ns <= fields.MAX_BIGINT)

@@ -15,9 +15,12 @@ stays within a fixed bound, whatever the body's size. Failures found
 are kept as plain tests at the end.
 """
 
+import gzip
+import http.client
 import io
 import json
 import os
+import zlib
 
 import hypothesis
 from hypothesis import strategies as st
@@ -28,6 +31,7 @@ import urllib3
 from stratuslab_plugins.appliance import exceptions
 from stratuslab_plugins.appliance import registry
 from stratuslab_plugins.appliance.registry import bodies
+from stratuslab_plugins.appliance.registry import listings
 from stratuslab_plugins.appliance.registry import manifests
 from tests.unit.grid import fuzzing
 
@@ -56,9 +60,11 @@ header_values = (hostile_text
                                     'example/token",scope="repository:'
                                     'vo/ubuntu:pull"',
                                     'Bearer realm="http://[::1",x="y"',
-                                    'Basic realm="x"']))
+                                    'Basic realm="x"', 'gzip', 'deflate',
+                                    'br', 'identity']))
 HEADERS = ('Content-Length', 'Location', 'Link', 'WWW-Authenticate',
-           'Docker-Content-Digest', 'Range', 'Content-Range', 'Retry-After')
+           'Docker-Content-Digest', 'Range', 'Content-Range', 'Retry-After',
+           'Content-Encoding')
 
 
 def descriptor():
@@ -121,6 +127,15 @@ class Scripted(adapters.BaseAdapter):
 
     def send(self, request, stream=False, timeout=None, verify=True,
              cert=None, proxies=None):
+        # What http.client refuses as it writes the request (a line break
+        # or non-Latin-1 text in a header) it refuses here too: the
+        # request is written to a connection that is never opened.
+        writer = http.client.HTTPConnection('registry.example')
+        writer.putrequest(request.method, request.path_url, skip_host=True,
+                          skip_accept_encoding=True)
+        for name, value in request.headers.items():
+            writer.putheader(name, value)
+        writer.close()
         status, headers, body = self.script[min(self.sent,
                                                 len(self.script) - 1)]
         self.sent += 1
@@ -157,9 +172,10 @@ CALLS = {
 }
 
 
-class RegistryResponseFuzzTest(testtools.TestCase):
+class CallTestCase(testtools.TestCase):
 
     def call(self, name, script, **kwargs):
+        """Call ``name`` against ``script``: ApplianceError or a result."""
         client = client_for(script, **kwargs)
         self.addCleanup(client.close)
         outcome, peak = fuzzing.peak_memory(CALLS[name], client)
@@ -167,6 +183,9 @@ class RegistryResponseFuzzTest(testtools.TestCase):
                 outcome, exceptions.ApplianceError):
             raise outcome
         self.assertLess(peak, MEMORY_BOUND, name)
+
+
+class RegistryResponseFuzzTest(CallTestCase):
 
     @hypothesis.settings(FUZZ)
     @hypothesis.given(st.sampled_from(sorted(CALLS)),
@@ -209,6 +228,111 @@ class RegistryResponseFuzzTest(testtools.TestCase):
                 pass
 
 
+CHALLENGE = ('Bearer realm="%s/token",service="registry",scope="repository:'
+             '%s:pull"' % (URL, REPO))
+HARBOR_PAGE = json.dumps([{'name': 'vo/r%d' % i} for i in range(
+    listings.HARBOR_PAGE_SIZE)]).encode()
+
+token_values = st.one_of(
+    st.sampled_from(['a\r\nX-Injected: 1', 'a\nb', '\u2603', ' leading',
+                     'eyJhbGciOi.eyJzdWIi.c2ln', 'x' * 70000, '']),
+    st.text(max_size=40), values)
+token_documents = st.fixed_dictionaries({}, optional={
+    'token': token_values, 'access_token': token_values,
+    'expires_in': values})
+names = st.lists(st.text(max_size=20) | values, max_size=5) | values
+listing_documents = st.fixed_dictionaries({}, optional={
+    'name': values, 'tags': names, 'repositories': names})
+harbor_documents = st.lists(st.fixed_dictionaries({}, optional={
+    'name': st.text(max_size=20) | values}) | values, max_size=5)
+error_documents = st.fixed_dictionaries({}, optional={'errors': st.lists(
+    st.fixed_dictionaries({}, optional={
+        'code': values, 'message': values, 'detail': values}) | values,
+    max_size=7) | values})
+
+#: Each body the client reads whole, in the exchange that leads to it:
+#: ``(call, with credentials, answers before the fuzzed one, documents
+#: of the body's shape)``.
+STAGES = {
+    'token response': ('tags', True,
+                       [(401, {'WWW-Authenticate': CHALLENGE}, b'')],
+                       token_documents),
+    'tag list': ('tags', False, [], listing_documents),
+    'next tag page': ('tags', False, [(
+        200, {'Link': '</v2/%s/tags/list?n=1&last=a>; rel="next"' % REPO},
+        b'{"name": "vo/ubuntu", "tags": ["a"]}')], listing_documents),
+    'catalog page': ('catalog', False, [], listing_documents),
+    'next catalog page': ('catalog', False, [(
+        200, {'Link': '</v2/_catalog?n=1&last=vo/a>; rel="next"'},
+        b'{"repositories": ["vo/a"]}')], listing_documents),
+    # Harbor's project API is asked when the catalog is refused.
+    'Harbor project page': ('project', False, [(401, {}, b'')],
+                            harbor_documents),
+    'next Harbor project page': ('project', False,
+                                 [(403, {}, b''), (200, {}, HARBOR_PAGE)],
+                                 harbor_documents),
+    'manifest': ('manifest', False, [], manifest_values),
+}
+ERROR_STATUSES = [400, 401, 403, 404, 405, 413, 416, 429, 500, 503]
+ENCODERS = {
+    'gzip': lambda body: gzip.compress(body, 1),
+    'deflate': lambda body: zlib.compress(body, 1),
+}
+
+
+@st.composite
+def stage_answers(draw, status, documents):
+    """A fuzzed answer, its body compressed as its headers say."""
+    headers = draw(st.dictionaries(st.sampled_from(HEADERS[:-1]),
+                                   header_values, max_size=3))
+    # Mostly documents of the body's shape, sometimes anything at all.
+    body = draw(response_bodies if draw(st.integers(0, 4)) == 0
+                else documents.map(lambda v: json.dumps(v).encode()))
+    encoding = draw(st.sampled_from([None] + sorted(ENCODERS)))
+    if encoding:
+        headers['Content-Encoding'] = encoding
+        body = ENCODERS[encoding](body)
+    return status, headers, body
+
+
+class RegistryBodyFuzzTest(CallTestCase):
+    """Each body read whole, reached through the exchange that leads to it.
+
+    The generic fuzz above rarely gets past a token challenge or to a
+    second page; here each stage (token response, tag lists, catalog and
+    Harbor pages, manifests, error documents) is reached on purpose, with
+    documents of the right shape holding wrong values, bodies past every
+    cap, and bodies compressed so that they grow past it when decoded.
+    """
+
+    def reach(self, stage, data):
+        name, credentials, before, documents = STAGES[stage]
+        answer = data.draw(stage_answers(200, documents))
+        kwargs = {'username': 'robot', 'password': 's3cret'} \
+            if credentials else {}
+        self.call(name, before + [answer, (404, {}, b'')], **kwargs)
+
+    @hypothesis.settings(FUZZ)
+    @hypothesis.given(st.sampled_from(sorted(STAGES)), st.data())
+    def test_each_body_read_whole(self, stage, data):
+        self.reach(stage, data)
+
+    @hypothesis.settings(FUZZ)
+    @hypothesis.given(st.data())
+    def test_token_responses(self, data):
+        # The stage where a value read goes into a header of our own.
+        self.reach('token response', data)
+
+    @hypothesis.settings(FUZZ)
+    @hypothesis.given(st.sampled_from(sorted(STAGES)),
+                      st.sampled_from(ERROR_STATUSES), st.data())
+    def test_each_error_document(self, stage, status, data):
+        name, _, before, _ = STAGES[stage]
+        answer = data.draw(stage_answers(status, error_documents))
+        self.call(name, before + [answer], username='robot',
+                  password='s3cret')
+
+
 class FoundTest(testtools.TestCase):
     """Inputs that broke the client before, kept as plain tests."""
 
@@ -241,6 +365,35 @@ class FoundTest(testtools.TestCase):
                               (401, {}, b'')],
                      exceptions.RegistryAuthError, username='robot',
                      password='s3cret')
+
+    def test_token_that_is_not_a_bearer_token(self):
+        # 'a\r\nb' went into our Authorization header: http.client
+        # raised ValueError out of the client; '\u2603' gave
+        # UnicodeEncodeError, reported as a redirect that is not UTF-8.
+        challenge = ('Bearer realm="%s/token",scope="repository:%s:pull"'
+                     % (URL, REPO))
+        for token in ('a\r\nX-Injected: 1', 'a\nb', '\u2603', ' x'):
+            body = json.dumps({'token': token}).encode()
+            error = self.refused(
+                'tags', [(401, {'WWW-Authenticate': challenge}, b''),
+                         (200, {}, body), (200, {}, b'{"tags": []}')],
+                exceptions.RegistryAuthError, username='robot',
+                password='s3cret')
+            self.assertIn('not a Bearer token (RFC 6750', str(error))
+
+    def test_gzip_bomb(self):
+        # 32 MiB of JSON whitespace in 32 KiB of gzip: refused at the cap
+        # in bounded memory, as urllib3 decodes piece by piece (since 2.6,
+        # CVE-2025-66471); memory is what would tell a regression.
+        bomb = gzip.compress(b' ' * (8 * bodies.LISTING_MAX_BYTES), 6)
+        for name in ('manifest', 'tags', 'catalog', 'project'):
+            client = client_for([(200, {'Content-Encoding': 'gzip'}, bomb)])
+            self.addCleanup(client.close)
+            outcome, peak = fuzzing.peak_memory(CALLS[name], client)
+            self.assertIsInstance(outcome, exceptions.ApplianceError)
+            self.assertIn('larger than' if name == 'manifest'
+                          else 'more than', str(outcome))
+            self.assertLess(peak, MEMORY_BOUND, name)
 
     def test_realm_that_is_not_a_url(self):
         self.refused('tags', [(401, {'WWW-Authenticate':
