@@ -20,6 +20,7 @@ Output written by child processes (glance-api, the registry) goes to the
 files their fixtures give them, not through here.
 """
 
+import contextlib
 import logging
 import sys
 import unittest
@@ -75,6 +76,26 @@ class CaptureOutput(fixtures.Fixture):
             if body:
                 parts.append('%s:\n%s' % (name, body))
         return '\n'.join(parts)
+
+
+@contextlib.contextmanager
+def captured(what):
+    """Collect the output of a block run outside any test; show it on error.
+
+    For class fixtures (``setUpClass``), which run before and outside
+    each test's capture: what they log or print is kept, and written to
+    the real stderr, named by ``what``, only when the block raises.
+    """
+    capture = CaptureOutput()
+    capture.setUp()
+    try:
+        yield capture
+    except BaseException:
+        collected = capture.text()
+        capture.cleanUp()
+        sys.stderr.write('\n--- output of %s ---\n%s\n' % (what, collected))
+        raise
+    capture.cleanUp()
 
 
 def _capturing_setup(test, original_setup):
