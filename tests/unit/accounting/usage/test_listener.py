@@ -5,7 +5,10 @@ The real-RabbitMQ tests (kill and restart included) are in
 arrives, through the real listener and dispatcher code.
 """
 
+import gc
 import os
+import signal
+import threading
 import time
 
 import fixtures
@@ -215,6 +218,32 @@ class ListenerTest(testtools.TestCase):
         self.assertEqual(1, self.logger.output.count('only unversioned'))
         for option in listener.NOVA_OPTIONS:
             self.assertIn(option, self.logger.output)
+
+
+class ServeTest(testtools.TestCase):
+
+    def test_the_start_up_heap_is_frozen_before_listening(self):
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            self.addCleanup(signal.signal, signum, signal.getsignal(signum))
+        self.addCleanup(gc.unfreeze)
+        gc.unfreeze()
+        frozen_at_start = []
+
+        class Probe:
+            def start(self):
+                frozen_at_start.append(gc.get_freeze_count())
+
+            def stop(self):
+                pass
+
+            def wait(self):
+                pass
+
+        stop = threading.Event()
+        stop.set()
+        listener.serve([Probe()], stop)
+        # The modules imported by then (this test's included) are frozen.
+        self.assertGreater(frozen_at_start[0], 10000)
 
 
 class FormatWatchTest(testtools.TestCase):
