@@ -40,283 +40,44 @@ deletes what it did not add.
 
 This module is a thin adapter: the registry protocol, checksums, the
 appliance model and the trust policy are in ``stratuslab_plugins.
-appliance``; here they meet glance_store's interface and exceptions.
+appliance``; here they meet glance_store's interface. The store's own
+pieces that need no registry sit beside it, one concept each: the
+location URI (:mod:`.location`), the upload reader (:mod:`.upload`), the
+translation of errors (:mod:`.errors`) and the chunk streams ``get()``
+returns (:mod:`.streams`).
 """
 
-import concurrent.futures
-import contextlib
 import threading
 import urllib.parse
 
 from glance_store import capabilities
-from glance_store.common import utils as store_utils
 import glance_store.driver
 from glance_store import exceptions
-import glance_store.location
 from oslo_log import log as logging
-from oslo_utils.imageutils import format_inspector
 from oslo_utils import units
 
 from stratuslab_plugins.appliance import exceptions as appliance_exceptions
-from stratuslab_plugins.appliance import hashing
 from stratuslab_plugins.appliance import identifiers
 from stratuslab_plugins.appliance import model
 from stratuslab_plugins.appliance import registry
 from stratuslab_plugins.appliance import repository as appliance_repository
 from stratuslab_plugins.appliance import trust
 from stratuslab_plugins.conf import image as image_conf
+from stratuslab_plugins.image import errors
+from stratuslab_plugins.image import location as appliance_location
+from stratuslab_plugins.image import streams
+from stratuslab_plugins.image import upload
 
 LOG = logging.getLogger(__name__)
 
-SCHEME = 'appliance'
+SCHEME = appliance_location.SCHEME
+#: glance_store finds a driver's location class as ``StoreLocation`` in
+#: the driver's own module (``Store.get_store_location_class``).
+StoreLocation = appliance_location.StoreLocation
 #: The tag of the manifest an image of this store lives under.
 TAG_PREFIX = 'glance-'
 #: Manifest annotation naming the Glance image the appliance came from.
 IMAGE_ID_ANNOTATION = model.ANNOTATION_PREFIX + 'glance.image_id'
-#: Disk formats the content inspector can name, as appliance formats.
-_DETECTED_FORMATS = {name: name for name in model.DISK_FORMATS}
-_DETECTED_FORMATS['gpt'] = 'raw'
-
-
-class StoreLocation(glance_store.location.StoreLocation):
-    """``appliance://HOST[:PORT]/REPOSITORY[:TAG]@sha256:HEX``.
-
-    Specs: ``netloc`` (registry host and port), ``repository``, ``tag``
-    (None for a read-only location) and ``digest`` of the content.
-    """
-
-    def process_specs(self):
-        self.netloc = self.specs['netloc']
-        self.repository = self.specs['repository']
-        self.tag = self.specs.get('tag')
-        self.digest = self.specs['digest']
-
-    def get_uri(self):
-        return '%s://%s/%s' % (SCHEME, self.netloc,
-                               identifiers.format_reference(
-                                   identifiers.Reference(self.repository,
-                                                         self.tag,
-                                                         self.digest)))
-
-    def parse_uri(self, uri):
-        self.validate_schemas(uri, valid_schemas=(SCHEME + '://',))
-        problem = None
-        try:
-            parts = urllib.parse.urlsplit(uri)
-        except ValueError:
-            parts = urllib.parse.SplitResult(SCHEME, '', '', '', '')
-            problem = 'its host is not valid'
-        try:
-            parts.port
-        except ValueError:
-            problem = 'its port is not a number'
-        if problem is None and (not parts.hostname or '@' in parts.netloc):
-            problem = 'it names no registry host (or carries credentials)'
-        elif problem is None and (parts.query or parts.fragment):
-            problem = 'it has a query or fragment'
-        if problem is None:
-            try:
-                reference = identifiers.parse_reference(parts.path[1:])
-            except appliance_exceptions.InvalidInput as error:
-                problem = str(error)
-            else:
-                if reference.digest is None:
-                    problem = 'it names no content digest (@sha256:HEX)'
-        if problem:
-            raise exceptions.BadStoreUri(
-                message='Location %s is not an appliance location '
-                        '(appliance://HOST[:PORT]/REPOSITORY[:TAG]@sha256:'
-                        'HEX): %s.' % (uri, problem))
-        self.netloc = parts.netloc
-        self.repository = reference.repository
-        self.tag = reference.tag
-        self.digest = reference.digest
-
-
-class _ReadOnly:
-    """A file object's ``read`` and nothing else."""
-
-    def __init__(self, fileobj):
-        self.read = fileobj.read
-
-
-class _UploadReader:
-    """The image file, read once by the registry client, seen by Glance.
-
-    Every piece the registry client reads is counted against the declared
-    size, inspected for its disk format (oslo.utils' format inspector, as
-    Glance's), and handed to helper threads, one per digest, that feed
-    the MD5, any multihash Glance asks for that the registry client does
-    not compute, and the signature verifier. The registry client hashes
-    SHA-256 (the blob's digest), SHA-1 and SHA-512 in its own threads
-    (``hashing.ContentHasher``, whose checksums have no MD5). The helpers
-    work one piece behind, beside the network I/O (hashlib releases the
-    GIL on large buffers), so at most one piece is held here; an error
-    they meet is raised on the next read, which the registry client
-    turns into a cancelled upload.
-
-    :param image_file: the data Glance hands the store.
-    :param image_size: the declared size, 0 when unknown.
-    :param hashing_algo: Glance's multihash algorithm.
-    :param verifier: the image signature verifier, or None.
-    """
-
-    #: Digests the registry client computes; the others are computed here.
-    CLIENT_ALGORITHMS = hashing.ALL_ALGORITHMS
-
-    def __init__(self, image_file, image_size, hashing_algo, verifier):
-        # The inspector decides only when told the stream ended, through
-        # close(), which also closes its source: give it read() alone, so
-        # that Glance's file stays Glance's to close.
-        self._inspector = format_inspector.InspectWrapper(
-            _ReadOnly(image_file))
-        self._declared = image_size
-        self._hashers = {'md5': store_utils.get_hasher('md5', False)}
-        if hashing_algo not in self._hashers and \
-                hashing_algo not in self.CLIENT_ALGORITHMS:
-            self._hashers[hashing_algo] = store_utils.get_hasher(hashing_algo)
-        self._feeds = [hasher.update for hasher in self._hashers.values()]
-        if verifier is not None:
-            self._feeds.append(verifier.update)
-        self.size = 0
-        self._pool = concurrent.futures.ThreadPoolExecutor(
-            max_workers=len(self._feeds), thread_name_prefix='appliance-hash')
-        self._pending = ()
-
-    def _wait(self):
-        pending, self._pending = self._pending, ()
-        for future in pending:
-            future.result()
-
-    def read(self, size):
-        chunk = self._inspector.read(size)
-        self._wait()
-        if not chunk:
-            self._inspector.close()
-            if self._declared and self.size != self._declared:
-                raise exceptions.Invalid(
-                    message='Image data is %d bytes but its declared size '
-                            'is %d; nothing was stored.'
-                            % (self.size, self._declared))
-            return b''
-        self.size += len(chunk)
-        if self._declared and self.size > self._declared:
-            raise exceptions.Invalid(
-                message='Image data exceeds its declared size of %d bytes;'
-                        ' nothing was stored.' % self._declared)
-        chunk = bytes(chunk)
-        self._pending = [self._pool.submit(feed, chunk)
-                         for feed in self._feeds]
-        return chunk
-
-    def close(self):
-        with contextlib.suppress(Exception):
-            self._wait()
-        self._pool.shutdown(wait=True)
-
-    def hexdigest(self, algo):
-        """Return the hex digest of ``algo``, or None if not computed here."""
-        hasher = self._hashers.get(algo)
-        return hasher.hexdigest() if hasher is not None else None
-
-    @property
-    def disk_format(self):
-        """The appliance disk format detected in the content."""
-        try:
-            detected = self._inspector.format
-        except format_inspector.ImageFormatError:
-            detected = None
-        name = str(detected) if detected is not None else 'raw'
-        return _DETECTED_FORMATS.get(name, 'raw')
-
-
-@contextlib.contextmanager
-def _glance_errors(action, writing=False):
-    """Raise what Glance understands for a failure of the appliance layer.
-
-    :param action: what the store was doing, for messages without one.
-    :param writing: the failure happened while adding an image, where an
-        authorization failure means the store may not write.
-    """
-    try:
-        yield
-    except exceptions.GlanceStoreException:
-        raise
-    except appliance_exceptions.RegistryNotFound as error:
-        raise exceptions.NotFound(message=str(error)) from error
-    except appliance_exceptions.RegistryAuthError as error:
-        if writing:
-            raise exceptions.StorageWriteDenied(message=str(error)) \
-                from error
-        raise exceptions.Forbidden(message=str(error)) from error
-    except appliance_exceptions.RegistryUnavailable as error:
-        if writing:
-            raise exceptions.BackendException(str(error)) from error
-        raise exceptions.RemoteServiceUnavailable(message=str(error)) \
-            from error
-    except appliance_exceptions.RegistryError as error:
-        if error.status in (413, 507):
-            raise exceptions.StorageFull(message=str(error)) from error
-        raise exceptions.BackendException(str(error)) from error
-    except appliance_exceptions.NotTrusted as error:
-        raise exceptions.Forbidden(message=str(error)) from error
-    except appliance_exceptions.RegistryNotAllowed as error:
-        raise exceptions.BadStoreUri(
-            message='Cannot %s: %s' % (action, error)) from error
-    except appliance_exceptions.InvalidInput as error:
-        raise exceptions.Invalid(message='Cannot %s: %s' % (action, error)) \
-            from error
-    except appliance_exceptions.ApplianceError as error:
-        raise exceptions.BackendException(
-            'Cannot %s: %s' % (action, error)) from error
-    except Exception as error:
-        # Glance knows its store exceptions only; anything else would be
-        # an HTTP 500 without a word. Logged whole: it is a bug of ours.
-        LOG.exception('Unexpected failure while trying to %s.', action)
-        raise exceptions.BackendException(
-            'Cannot %s: unexpected %s: %s' % (action, type(error).__name__,
-                                              error)) from error
-
-
-def _limited(chunks, length):
-    """Yield at most ``length`` bytes of ``chunks``, then close them."""
-    try:
-        for chunk in chunks:
-            if len(chunk) >= length:
-                yield chunk[:length]
-                return
-            length -= len(chunk)
-            yield chunk
-    finally:
-        chunks.close()
-
-
-def _last_held_back(chunks):
-    """Yield ``chunks``, the last one only once the iterator ends cleanly.
-
-    A checked read raises after its last chunk when the bytes are not the
-    digest's. Yielded at once, that chunk would complete the response
-    (glance-api sends Content-Length bytes), and a client that does not
-    hash what it gets (curl, openstacksdk with ``stream=True``) would hold
-    the whole altered image. Held back, the response stops short of its
-    length and every client sees a failed download.
-    """
-    held = None
-    try:
-        for chunk in chunks:
-            if held is not None:
-                yield held
-            held = chunk
-    finally:
-        chunks.close()
-    if held is not None:
-        yield held
-
-
-def _translated(chunks, action):
-    """Yield ``chunks``; failures mid-stream become glance_store errors."""
-    with _glance_errors(action):
-        yield from chunks
 
 
 class Store(glance_store.driver.Store):
@@ -504,7 +265,7 @@ class Store(glance_store.driver.Store):
         """
         loc = location.store_location
         action = 'read %s' % loc.get_uri()
-        with _glance_errors(action):
+        with errors.glance_errors(action):
             client = self._client(loc.netloc)
             size, manifest = self._layer(client, location)
             self._check_trusted(location, manifest)
@@ -520,10 +281,10 @@ class Store(glance_store.driver.Store):
                                        verify=verify)
                       if offset < size else (chunk for chunk in ()))
             if verify and not chunk_size:
-                chunks = _last_held_back(chunks)
+                chunks = streams.last_held_back(chunks)
         if chunk_size:
-            chunks = _limited(chunks, chunk_size)
-        return _translated(chunks, action), (chunk_size or size)
+            chunks = streams.limited(chunks, chunk_size)
+        return streams.translated(chunks, action), (chunk_size or size)
 
     def get_size(self, location, context=None):
         """Return the size of the content ``location`` names.
@@ -549,7 +310,7 @@ class Store(glance_store.driver.Store):
         """
         loc = location.store_location
         try:
-            with _glance_errors('find the size of %s' % loc.get_uri()):
+            with errors.glance_errors('find the size of %s' % loc.get_uri()):
                 size, manifest = self._layer(self._client(loc.netloc),
                                              location)
                 self._check_trusted(location, manifest)
@@ -602,11 +363,11 @@ class Store(glance_store.driver.Store):
         """
         repository = self._store_conf.appliance_repository
         tag = TAG_PREFIX + str(image_id)
-        reader = _UploadReader(image_file, image_size, hashing_algo,
-                               verifier)
+        reader = upload.UploadReader(image_file, image_size, hashing_algo,
+                                     verifier)
         action = 'store image %s in %s' % (image_id, repository)
         try:
-            with _glance_errors(action, writing=True):
+            with errors.glance_errors(action, writing=True):
                 identifiers.check_tag(tag)
                 client = self._client()
                 self._check_new(client, repository, tag)
@@ -646,7 +407,7 @@ class Store(glance_store.driver.Store):
                 message='Location %s was not added by this store (no '
                         '%s tag); the store never deletes appliances it '
                         'did not add.' % (loc.get_uri(), TAG_PREFIX))
-        with _glance_errors('delete %s' % loc.get_uri()):
+        with errors.glance_errors('delete %s' % loc.get_uri()):
             client = self._client(loc.netloc)
             self._layer(client, location)
             try:
