@@ -16,6 +16,7 @@ from oslo_log import log as logging
 from stratuslab_plugins.accounting import exceptions
 from stratuslab_plugins.accounting.ledger import usage as usage_ledger
 from stratuslab_plugins.accounting.usage import listener
+from stratuslab_plugins.accounting.usage import writer as usage_writer
 from stratuslab_plugins import cmd
 from stratuslab_plugins.conf import accounting as accounting_conf
 from stratuslab_plugins.conf import usage as usage_conf
@@ -53,8 +54,14 @@ def main(argv=None):
     except exceptions.AccountingError as exc:
         LOG.error('%s', exc)
         return 2
-    listener.serve(listener.build_listeners(conf, ledger))
-    return 0
+    writer = None
+    if conf.accounting_usage.writer_process:
+        writer = usage_writer.Writer(
+            ledger.engine.url.render_as_string(hide_password=False))
+        ledger.engine.dispose()
+    healthy = listener.serve(
+        listener.build_listeners(conf, ledger, writer=writer), writer=writer)
+    return 0 if healthy else 1
 
 
 if __name__ == '__main__':

@@ -169,6 +169,31 @@ Possible values:
 Related options:
     * ``batch_size``
 """),
+    cfg.BoolOpt(
+        'writer_process',
+        default=True,
+        help="""
+Whether the listener reads and writes batches in a second process.
+
+The listener process receives notifications (oslo.messaging and
+kombu, one interpreter). With this option set, each batch goes
+through a pipe to a writer process that reads it and writes it into
+the ledger in one transaction, while the listener receives the next
+batch: the two run on two cores, and the listener drains faster on
+a machine with a core to spare. Either way a batch is acknowledged
+only after its commit. A writer process that dies stops the
+listener (exit status 1), its batches unacknowledged, for its
+supervisor to restart it. Unset, batches are read and written in the
+listener process, one process per listener (for a host with a single
+core, or to debug).
+
+Possible values:
+    * True: a writer process beside each listener process.
+    * False: everything in the listener process.
+
+Related options:
+    * ``batch_size``
+"""),
 ]
 
 agent_opts = [

@@ -36,7 +36,11 @@ and at the end of each real drain, to show it flat.
 ``BENCH_LISTENER_EVENTS`` (default 20000) sets the events per drain,
 ``BENCH_LISTENER_BACKENDS`` (default ``sqlite,postgresql,mariadb``) the
 databases, ``BENCH_LISTENER_ROUNDS`` (default 3) the rounds,
-``BENCH_LISTENER_BATCH`` the batch size.
+``BENCH_LISTENER_BATCH`` the batch size, ``BENCH_LISTENER_WRITER``
+(``process``, the default as in ``[accounting_usage] writer_process``,
+or ``inline``) where the real listener reads and writes its batches.
+With a writer process, its CPU per 100 events is printed apart; the
+drain is timed to the moment the last batch's commit came back.
 """
 
 import collections
@@ -56,6 +60,7 @@ import psutil
 
 from stratuslab_plugins.accounting.ledger import usage as usage_ledger
 from stratuslab_plugins.accounting.usage import listener
+from stratuslab_plugins.accounting.usage import writer as usage_writer
 from stratuslab_plugins.conf import usage as usage_conf
 from stratuslab_plugins.sandbox import mariadb
 from stratuslab_plugins.sandbox import postgres
@@ -65,6 +70,7 @@ ROOT = os.path.dirname(os.path.dirname(HERE))
 
 EVENTS = int(os.environ.get('BENCH_LISTENER_EVENTS', '20000'))
 ROUNDS = int(os.environ.get('BENCH_LISTENER_ROUNDS', '3'))
+WRITER = os.environ.get('BENCH_LISTENER_WRITER', 'process')
 BACKENDS = os.environ.get('BENCH_LISTENER_BACKENDS',
                           'sqlite,postgresql,mariadb').split(',')
 STEPS = [(0, 'instance.create.end'), (10, 'instance.suspend.end'),
@@ -123,6 +129,24 @@ class CountedEndpoint(listener.InstanceEventEndpoint):
         return result
 
 
+class CountedWriterEndpoint(listener.WriterEndpoint):
+    """The listener's endpoint handing batches to its writer, counting."""
+
+    def __init__(self, writer):
+        super().__init__(writer, listener.InstanceEventEndpoint)
+        self.counter = _Counting()
+        self.info = self._counted
+
+    @property
+    def count(self):
+        return self.counter.count
+
+    def _counted(self, messages):
+        result = self.handle_batch(messages)
+        self.counter.handled(messages)
+        return result
+
+
 def _conf(url):
     conf = cfg.ConfigOpts()
     usage_conf.register_opts(conf)
@@ -151,7 +175,8 @@ def _publish(transport, topic, nova):
 #: One drain: events/s; CPU milliseconds per 100 events of this process
 #: and of the database server; resident memory after a tenth of the
 #: events and at the end (bytes).
-Drain = collections.namedtuple('Drain', 'rate cpu server_cpu early late')
+Drain = collections.namedtuple('Drain',
+                               'rate cpu server_cpu writer_cpu early late')
 
 
 def _cpu_seconds(processes):
@@ -172,6 +197,8 @@ def _drain(conf, transport, topic, endpoint, total, server=None):
 
     :param server: a psutil.Process of the database server, or None.
     """
+    writer = getattr(endpoint, 'writer', None)
+    writers = [psutil.Process(writer.process.pid)] if writer else []
     targets = [oslo_messaging.Target(topic=topic, exchange='nova')]
     if isinstance(endpoint, AckOnly):
         listener_ = oslo_messaging.get_batch_notification_listener(
@@ -188,6 +215,7 @@ def _drain(conf, transport, topic, endpoint, total, server=None):
     if not isinstance(endpoint, AckOnly):
         listener.freeze_start_up_heap()  # as serve() does
     server_before = _cpu_seconds(servers)
+    writer_before = _cpu_seconds(writers)
     started, cpu = time.monotonic(), time.process_time()
     listener_.start()
     while endpoint.count < total:
@@ -196,15 +224,18 @@ def _drain(conf, transport, topic, endpoint, total, server=None):
         time.sleep(0.01)
     elapsed, cpu = time.monotonic() - started, time.process_time() - cpu
     server_after = _cpu_seconds(servers)
+    writer_after = _cpu_seconds(writers)
     late = process.memory_info().rss
     listener_.stop()
     listener_.wait()
     gc.unfreeze()
     server_cpu = sum(seconds - server_before.get(pid, 0.0)
                      for pid, seconds in server_after.items())
+    writer_cpu = sum(seconds - writer_before.get(pid, 0.0)
+                     for pid, seconds in writer_after.items())
     per_100 = 1000 * 100 / total
     return Drain(total / elapsed, cpu * per_100, server_cpu * per_100,
-                 early or late, late)
+                 writer_cpu * per_100, early or late, late)
 
 
 def _servers(tmp):
@@ -245,18 +276,28 @@ def _round(conf, transport, nova, name, url, server, number):
     _publish(transport, topics['ours'], nova)
     ledger = usage_ledger.UsageLedger.from_url(url)
     drains = {}
+    writer = usage_writer.Writer(url) if WRITER == 'process' else None
     for kind in (('bare', 'ours') if number % 2 == 0 else ('ours', 'bare')):
-        endpoint = AckOnly() if kind == 'bare' else CountedEndpoint(ledger)
+        if kind == 'bare':
+            endpoint = AckOnly()
+        elif writer:
+            endpoint = CountedWriterEndpoint(writer)
+        else:
+            endpoint = CountedEndpoint(ledger)
         drains[kind] = _drain(conf, transport, topics[kind], endpoint,
                               total, server)
+    if writer:
+        writer.close()
     ledger.engine.dispose()
     bare, ours = drains['bare'], drains['ours']
     print('listener into %-10s round %d: %5.0f events/s, bare batch '
           'listener %5.0f events/s, ratio %.2f; CPU per 100 events: '
-          'listener %.0f ms (bare %.0f), database server %.0f ms; RSS %.0f '
+          'listener %.0f ms (bare %.0f), writer process %.0f ms, database '
+          'server %.0f ms; RSS %.0f '
           'MiB after %d events, %.0f MiB after %d; load %s'
           % (name, number + 1, ours.rate, bare.rate, ours.rate / bare.rate,
-             ours.cpu, bare.cpu, ours.server_cpu, ours.early / MIB,
+             ours.cpu, bare.cpu, ours.writer_cpu, ours.server_cpu,
+             ours.early / MIB,
              total // 10, ours.late / MIB, total, _load_average()),
           flush=True)
     return ours.rate / bare.rate
@@ -273,9 +314,9 @@ def run():
     try:
         conf, transport = _conf(broker.url)
         print('listener: %d events a drain (%d instances x %d events), '
-              'batch %d, %d cores' % (
+              'batch %d, writer %s, %d cores' % (
                   EVENTS, EVENTS // len(STEPS), len(STEPS),
-                  conf.accounting_usage.batch_size, os.cpu_count()),
+                  conf.accounting_usage.batch_size, WRITER, os.cpu_count()),
               flush=True)
         for name, new_url, server in _servers(tmp.name):
             ratios = [_round(conf, transport, nova, name, new_url(number),

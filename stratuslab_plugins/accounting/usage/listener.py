@@ -40,6 +40,7 @@ from stratuslab_plugins.accounting import exceptions
 from stratuslab_plugins.accounting.usage import cpu
 from stratuslab_plugins.accounting.usage import events
 from stratuslab_plugins.accounting.usage import fields
+from stratuslab_plugins.accounting.usage import writer as writer_mod
 
 LOG = logging.getLogger(__name__)
 
@@ -149,7 +150,8 @@ class _LedgerEndpoint:
         """Return the ledger records of one message (a list)."""
         raise NotImplementedError
 
-    def _handle(self, messages):
+    def handle_batch(self, messages):
+        """Store a batch; return its NotificationResult."""
         entries = []
         for message in messages:
             try:
@@ -229,7 +231,7 @@ class InstanceEventEndpoint(_LedgerEndpoint):
 
     def info(self, messages):
         self.watch.saw_versioned(len(messages))
-        return self._handle(messages)
+        return self.handle_batch(messages)
 
 
 class CpuSampleEndpoint(_LedgerEndpoint):
@@ -245,7 +247,37 @@ class CpuSampleEndpoint(_LedgerEndpoint):
                                 % fields.shown(message.get('publisher_id')))
 
     def sample(self, messages):
-        return self._handle(messages)
+        return self.handle_batch(messages)
+
+
+class WriterEndpoint:
+    """An endpoint of the listener process that hands its batches over.
+
+    It stands for ``local`` (an :class:`InstanceEventEndpoint` or
+    :class:`CpuSampleEndpoint` class) in the listener process: same
+    filter and priority, but the batch is read and written by the
+    writer process (:mod:`.writer`), and acknowledged when the writer
+    answers, after the commit. A writer that died leaves the batch
+    unacknowledged, and stops the listener (see :func:`serve`).
+    """
+
+    def __init__(self, writer, local, watch=None):
+        self.writer = writer
+        self.filter_rule = local.filter_rule
+        self.priority = local.priority
+        self.watch = watch
+        setattr(self, self.priority, self.handle_batch)
+
+    def handle_batch(self, messages):
+        if self.watch is not None and self.priority == 'info':
+            self.watch.saw_versioned(len(messages))
+        try:
+            return self.writer.handle(self.priority, messages, UNREADABLE_KEY)
+        except writer_mod.WriterDied as exc:
+            LOG.error('Usage ledger writer failed (%s); the batch of %d '
+                      'notifications goes back to the queue and the '
+                      'listener stops.', exc, len(messages))
+            return oslo_messaging.NotificationResult.REQUEUE
 
 
 class Dispatcher(notify_dispatcher.BatchNotificationDispatcher):
@@ -268,8 +300,9 @@ class Dispatcher(notify_dispatcher.BatchNotificationDispatcher):
             return super()._extract_user_message(incoming)
         except Exception as exc:
             message = incoming.message
-            if not isinstance(message, dict):
-                message = {}
+            # A plain dict: the rabbit driver's is a subclass holding
+            # the connection, which cannot cross to a writer process.
+            message = dict(message) if isinstance(message, dict) else {}
             return self.priority, incoming, {
                 'ctxt': {}, 'publisher_id': None, 'event_type': UNREADABLE,
                 'payload': message,
@@ -281,7 +314,7 @@ class Dispatcher(notify_dispatcher.BatchNotificationDispatcher):
 
 
 def _batch_listener(conf, transport, targets, endpoint, pool):
-    if isinstance(endpoint, _LedgerEndpoint):
+    if isinstance(endpoint, (_LedgerEndpoint, WriterEndpoint)):
         # get_batch_notification_listener(), with our dispatcher.
         return notify_listener.BatchNotificationServer(
             transport, targets, Dispatcher(endpoint), 'threading', True,
@@ -294,30 +327,43 @@ def _batch_listener(conf, transport, targets, endpoint, pool):
         batch_timeout=conf.accounting_usage.batch_timeout)
 
 
-def build_listeners(conf, ledger, transport=None):
+def _ledger_endpoints(ledger, watch, writer):
+    if writer is None:
+        return (InstanceEventEndpoint(ledger, watch),
+                CpuSampleEndpoint(ledger))
+    return (WriterEndpoint(writer, InstanceEventEndpoint, watch),
+            WriterEndpoint(writer, CpuSampleEndpoint))
+
+
+def build_listeners(conf, ledger, transport=None, writer=None):
     """Return the (unstarted) listeners of one listener process.
 
     :param conf: a ConfigOpts with ``[accounting_usage]`` registered.
-    :param ledger: a :class:`~..ledger.usage.UsageLedger`.
+    :param ledger: a :class:`~..ledger.usage.UsageLedger`; unused when
+        ``writer`` is given (the writer process has its own).
     :param transport: a notification transport; by default the one of
         ``conf`` (``[oslo_messaging_notifications] transport_url``).
+    :param writer: a :class:`~.writer.Writer` that reads and writes the
+        batches in a process of its own, or None to do it here.
     """
     if transport is None:
         transport = oslo_messaging.get_notification_transport(conf)
     opts = conf.accounting_usage
     watch = FormatWatch()
+    events_endpoint, samples_endpoint = _ledger_endpoints(
+        ledger, watch, writer)
     listeners = [
         _batch_listener(
             conf, transport,
             [oslo_messaging.Target(topic=opts.nova_topic,
                                    exchange=opts.nova_exchange)],
-            InstanceEventEndpoint(ledger, watch), opts.pool),
+            events_endpoint, opts.pool),
         # No pool: every listener shares the queue the agents' notifier
         # declares, so each sample is stored by exactly one of them.
         _batch_listener(
             conf, transport,
             [oslo_messaging.Target(topic=opts.cpu_samples_topic)],
-            CpuSampleEndpoint(ledger), None),
+            samples_endpoint, None),
     ]
     if opts.unversioned_topic:
         listeners.append(_batch_listener(
@@ -345,10 +391,13 @@ def freeze_start_up_heap():
     gc.freeze()
 
 
-def serve(listeners, stop_event=None):
+def serve(listeners, stop_event=None, writer=None):
     """Run ``listeners`` until SIGTERM or SIGINT (or ``stop_event``).
 
-    Stopping lets the batches in hand finish and be acknowledged.
+    Stopping lets the batches in hand finish and be acknowledged, then
+    closes ``writer`` (a :class:`~.writer.Writer`, if the listeners use
+    one). A writer that dies stops the listeners at once, its batches
+    unacknowledged. Return False in that case, True otherwise.
     """
     stop_event = stop_event or threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
@@ -357,10 +406,19 @@ def serve(listeners, stop_event=None):
     for listener in listeners:
         listener.start()
     LOG.info('Usage listener started (%d subscriptions).', len(listeners))
+    healthy = True
     while not stop_event.wait(1):
-        pass
+        if writer is not None and not writer.alive():
+            LOG.critical('The usage ledger writer process is gone (exit '
+                         'code %s); the listener stops, leaving its '
+                         'batches to the queue.', writer.process.exitcode)
+            healthy = False
+            break
     for listener in listeners:
         listener.stop()
     for listener in listeners:
         listener.wait()
+    if writer is not None:
+        writer.close()
     LOG.info('Usage listener stopped.')
+    return healthy
