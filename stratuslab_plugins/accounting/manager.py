@@ -32,6 +32,7 @@ import dataclasses
 import datetime
 import logging
 
+from stratuslab_plugins.accounting import builders
 from stratuslab_plugins.accounting import exceptions
 from stratuslab_plugins.accounting import identity
 from stratuslab_plugins.accounting.ledger import state as state_mod
@@ -116,7 +117,7 @@ def load_session(conf):
 
 
 def record_context(conf, session, region=None):
-    """The :class:`records.RecordContext` the options and Keystone give.
+    """The :class:`builders.RecordContext` the options and Keystone give.
 
     :param region: the region whose Keystone names the users; None for
         the session's default.
@@ -124,7 +125,7 @@ def record_context(conf, session, region=None):
     users = identity.UserNames(session, conf.accounting.user_name_attribute,
                                region_name=region)
     vos = build_vo_map(conf, session)
-    return records.RecordContext(
+    return builders.RecordContext(
         site_name=conf.grid.site_name,
         vo_for_project=vos.vo_for_project,
         user_name_for=users.get,
@@ -141,7 +142,7 @@ class Manager:
     :param extractors: ``{name: Extractor subclass}``.
     :param messengers: ``[Messenger instance]``.
     :param state: a ``StateLedger``.
-    :param context: the run's ``records.RecordContext``.
+    :param context: the run's ``builders.RecordContext``.
     :param session: keystoneauth1 session handed to extractors.
     :param measured: the :class:`~.usage.measured.LedgerUsage` month-end
         records read usage from; None: records alone tell it.

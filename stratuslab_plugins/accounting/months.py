@@ -34,6 +34,7 @@ month (its earlier record stands).
 import dataclasses
 import datetime
 
+from stratuslab_plugins.accounting import builders
 from stratuslab_plugins.accounting import records
 
 #: A month-end record is stamped this long before the month's end: the
@@ -132,13 +133,13 @@ def _cpu_at(wall, cpu_count, cpu_seconds, sampled, cpu_fallback):
         # An agent read this VM: its readings or nothing, never an
         # estimate the later records' measured time would be taken from.
         return cpu_seconds
-    if cpu_fallback == records.CPU_FALLBACK_WALL_X_VCPUS and cpu_count:
+    if cpu_fallback == builders.CPU_FALLBACK_WALL_X_VCPUS and cpu_count:
         return int(wall * cpu_count)
     return None
 
 
 def at_month_end(record, boundary, usage=None, cpu_seconds=None,
-                 sampled=False, cpu_fallback=records.CPU_FALLBACK_NONE):
+                 sampled=False, cpu_fallback=builders.CPU_FALLBACK_NONE):
     """Return ``record`` as of the month end ``boundary``, or None.
 
     None when the VM used nothing in the month that ends there (it
@@ -178,7 +179,7 @@ class MonthEnds:
     """
 
     def __init__(self, measured=None,
-                 cpu_fallback=records.CPU_FALLBACK_NONE):
+                 cpu_fallback=builders.CPU_FALLBACK_NONE):
         self.measured = measured
         self.cpu_fallback = cpu_fallback
 

@@ -20,11 +20,11 @@ from keystoneauth1 import session as ks_session
 from oslo_config import cfg
 
 from stratuslab_plugins.accounting import apel_reader
+from stratuslab_plugins.accounting import builders as accounting_builders
 from stratuslab_plugins.accounting.ledger import state as state_ledger
 from stratuslab_plugins.accounting.ledger import usage as usage_ledger
 from stratuslab_plugins.accounting import loading
 from stratuslab_plugins.accounting import manager as accounting_manager
-from stratuslab_plugins.accounting import records as accounting_records
 from stratuslab_plugins.accounting.usage import listener as usage_listener
 from stratuslab_plugins.accounting.usage import measured as usage_measured
 from stratuslab_plugins.appliance import image_list
@@ -322,7 +322,7 @@ class Scenario(object):
                             for vo, project in site.PROJECTS.items()})
         measured = self.listen_to_nova(conf.accounting.ledger_connection)
         # The sandbox has no Keystone: users and VOs are plain data.
-        context = accounting_records.RecordContext(
+        context = accounting_builders.RecordContext(
             site_name=site.SITE_NAME, vo_for_project=vos.vo_for_project,
             user_name_for=site.USER_NAMES.get,
             refine_usages=measured.refine, unseen_usages=measured.unseen)

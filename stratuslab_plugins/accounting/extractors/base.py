@@ -68,7 +68,7 @@ class Extractor(abc.ABC):
 
         :param since: aware UTC datetime; what changed since then is read.
         :param until: aware UTC datetime the usage is measured at.
-        :param context: the run's ``records.RecordContext``.
+        :param context: the run's ``builders.RecordContext``.
         :param projects: project ids to restrict to, or None for all.
         """
 

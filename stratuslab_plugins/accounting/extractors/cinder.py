@@ -16,9 +16,9 @@ admin's. A volume whose project Cinder does not show
 its token is scoped to. A refused call is reported by name.
 """
 
+from stratuslab_plugins.accounting import builders
 from stratuslab_plugins.accounting.extractors import base
 from stratuslab_plugins.accounting.extractors import nova
-from stratuslab_plugins.accounting import records
 
 #: Volumes that hold no storage (yet, or any more).
 _NO_STORAGE = frozenset(('creating', 'error', 'deleting', 'error_deleting'))
@@ -35,14 +35,14 @@ class CinderExtractor(base.Extractor):
     service_type = 'block-storage'
 
     def volume_usage(self, volume, measured_at, project_id=None):
-        """Return the ``records.VolumeUsage`` of a volume, or None.
+        """Return the ``builders.VolumeUsage`` of a volume, or None.
 
         :param project_id: the project of the listing's scope, for a
             volume whose project Cinder does not show.
         """
         if (volume.get('status') or '').lower() in _NO_STORAGE:
             return None
-        return records.VolumeUsage(
+        return builders.VolumeUsage(
             uuid=volume['id'],
             project_id=(volume.get('os-vol-tenant-attr:tenant_id')
                         or project_id),
@@ -61,4 +61,4 @@ class CinderExtractor(base.Extractor):
                                      scope.filters()):
                 usage = self.volume_usage(volume, until, scope.project_id)
                 if usage is not None:
-                    yield records.build_storage_record(usage, context)
+                    yield builders.build_storage_record(usage, context)

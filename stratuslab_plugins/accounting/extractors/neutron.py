@@ -18,8 +18,8 @@ import collections
 import ipaddress
 import logging
 
+from stratuslab_plugins.accounting import builders
 from stratuslab_plugins.accounting.extractors import base
-from stratuslab_plugins.accounting import records
 
 LOG = logging.getLogger(__name__)
 
@@ -64,5 +64,5 @@ class NeutronExtractor(base.Extractor):
     def extract(self, since, until, context, projects=None):
         counts = self.count(projects)
         for (project, version), count in sorted(counts.items()):
-            yield records.build_ip_record(project, None, version, count,
-                                          until, context)
+            yield builders.build_ip_record(project, None, version, count,
+                                           until, context)

@@ -44,6 +44,7 @@ import urllib.parse
 from novaclient import client as nova_client
 from novaclient import exceptions as nova_exceptions
 
+from stratuslab_plugins.accounting import builders
 from stratuslab_plugins.accounting import exceptions
 from stratuslab_plugins.accounting.extractors import base
 from stratuslab_plugins.accounting.extractors import flavors
@@ -214,7 +215,7 @@ class NovaExtractor(base.Extractor):
     # -- records --------------------------------------------------------
 
     def server_usage(self, server, measured_at, benchmarks=None):
-        """Return the ``records.ServerUsage`` of one server, or None.
+        """Return the ``builders.ServerUsage`` of one server, or None.
 
         None for a server that never launched (it used nothing).
 
@@ -232,7 +233,7 @@ class NovaExtractor(base.Extractor):
             ended_at = parse_time(server.get('updated'))
         image = server.get('image')
         host = self.host_of(server)
-        return records.ServerUsage(
+        return builders.ServerUsage(
             uuid=server['id'],
             project_id=project_id,
             user_id=server.get('user_id'),
@@ -310,8 +311,8 @@ class NovaExtractor(base.Extractor):
         for batch in self.usages(since, until, projects):
             for usage in context.refine_usages(batch):
                 seen.add(usage.uuid)
-                yield records.build_cloud_record(self.named_image(usage),
-                                                 context)
+                yield builders.build_cloud_record(self.named_image(usage),
+                                                  context)
         # Exact usage: VMs the usage ledger saw in the window that the API
         # no longer lists (created and purged between two runs). Their
         # host's aggregate still gives their benchmark.
@@ -320,5 +321,5 @@ class NovaExtractor(base.Extractor):
                 usage = dataclasses.replace(
                     usage, host_benchmark=self.benchmark_of(
                         usage.host, self.session_for(usage.project_id)))
-            yield records.build_cloud_record(self.named_image(usage),
-                                             context)
+            yield builders.build_cloud_record(self.named_image(usage),
+                                              context)

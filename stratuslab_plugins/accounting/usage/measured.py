@@ -1,13 +1,13 @@
 """Measured usage for the record builder: the ledger preferred over the API.
 
-The Nova extractor builds a ``records.ServerUsage`` per server from the
+The Nova extractor builds a ``builders.ServerUsage`` per server from the
 API; :class:`LedgerUsage` then replaces what the ledger measured (start,
 end, wall and suspend time, status, and real CPU time from the libvirt
 agents) and adds the VMs the API no longer lists (created and purged
 between two runs)::
 
     measured = LedgerUsage(UsageLedger.from_url(url))
-    context = records.RecordContext(..., refine_usages=measured.refine,
+    context = builders.RecordContext(..., refine_usages=measured.refine,
                                     unseen_usages=measured.unseen)
 
 An instance the ledger does not know keeps the API's values: a site
@@ -16,7 +16,7 @@ without the listener gets the API's records, unchanged.
 
 import dataclasses
 
-from stratuslab_plugins.accounting import records
+from stratuslab_plugins.accounting import builders
 from stratuslab_plugins.accounting.usage import cpu as cpu_mod
 
 
@@ -44,8 +44,8 @@ def apply_measured(server_usage, usage=None, cpu_seconds=None):
 
 
 def server_usage_of(usage):
-    """Return a ``records.ServerUsage`` built from the ledger alone."""
-    return records.ServerUsage(
+    """Return a ``builders.ServerUsage`` built from the ledger alone."""
+    return builders.ServerUsage(
         uuid=usage.uuid, project_id=usage.project_id,
         started_at=usage.started_at, measured_at=usage.measured_at,
         user_id=usage.user_id, name=usage.name, status=usage.status,

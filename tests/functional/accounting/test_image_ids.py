@@ -15,8 +15,8 @@ whatever the number of servers.
 
 import datetime
 
+from stratuslab_plugins.accounting import builders
 from stratuslab_plugins.accounting.extractors import nova
-from stratuslab_plugins.accounting import records
 from tests.functional.accounting import header_auth
 from tests.functional import glance_fixture
 from tests.functional import nova_base
@@ -61,7 +61,7 @@ class TestImageIds(nova_base.NovaTestCase):
             {'compute': self.api.base_url, 'image': self.glance.url},
             'admin', self.api.project_id, ['admin', 'reader', 'member'])
         extractor = nova.NovaExtractor(conf, session)
-        context = records.RecordContext(
+        context = builders.RecordContext(
             site_name='TEST-SITE',
             vo_for_project={self.api.project_id: 'vo.one'}.get)
         now = datetime.datetime.now(UTC)

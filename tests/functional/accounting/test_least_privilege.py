@@ -30,9 +30,9 @@ import fixtures
 from nova import context as nova_context
 from nova.tests.functional.api import client as nova_api_client
 
+from stratuslab_plugins.accounting import builders
 from stratuslab_plugins.accounting import exceptions
 from stratuslab_plugins.accounting.extractors import nova
-from stratuslab_plugins.accounting import records
 from stratuslab_plugins.accounting import scopes
 from tests.functional.accounting import header_auth
 from tests.functional.accounting import test_image_ids
@@ -167,7 +167,7 @@ class ReaderTestCase(nova_base.NovaTestCase):
         reach = HarnessProjectSessions(conf, session, self.endpoints,
                                        self.projects, self.calls)
         extractor = extractor_class(conf, session, project_sessions=reach)
-        context = records.RecordContext(
+        context = builders.RecordContext(
             site_name='TEST-SITE', vo_for_project={
                 self.api.project_id: 'vo.one', OTHER_PROJECT: 'vo.two'}.get)
         since = datetime.datetime.now(UTC) - datetime.timedelta(hours=1)

@@ -16,9 +16,9 @@ from keystoneauth1 import noauth
 from keystoneauth1 import session as ks_session
 from nova.tests.functional.api import client as nova_api_client
 
+from stratuslab_plugins.accounting import builders
 from stratuslab_plugins.accounting import exceptions
 from stratuslab_plugins.accounting.extractors import nova
-from stratuslab_plugins.accounting import records
 from tests.functional import nova_base
 from tests.unit.accounting import apel_oracle
 from tests.unit.accounting import fakes
@@ -54,9 +54,9 @@ class TestNovaExtractor(nova_base.NovaTestCase):
         vos = {self.api.project_id: 'vo.one', OTHER_PROJECT: 'vo.two'}
         users = {'admin': 'Alice Example', 'fake': 'Alice Example',
                  'bob': 'Bob Example'}
-        return records.RecordContext(site_name='TEST-SITE',
-                                     vo_for_project=vos.get,
-                                     user_name_for=users.get)
+        return builders.RecordContext(site_name='TEST-SITE',
+                                      vo_for_project=vos.get,
+                                      user_name_for=users.get)
 
     def extract(self, since, until=None, extractor_class=nova.NovaExtractor):
         extractor = extractor_class(self.conf, self.session())

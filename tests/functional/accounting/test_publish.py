@@ -17,12 +17,12 @@ import fixtures
 from keystoneauth1 import noauth
 from keystoneauth1 import session as ks_session
 
+from stratuslab_plugins.accounting import builders
 from stratuslab_plugins.accounting import exceptions
 from stratuslab_plugins.accounting.extractors import nova
 from stratuslab_plugins.accounting.ledger import state
 from stratuslab_plugins.accounting import manager
 from stratuslab_plugins.accounting.messengers import ssm
-from stratuslab_plugins.accounting import records
 from tests.functional import nova_base
 from tests.unit.accounting import apel_oracle
 from tests.unit.accounting import fakes
@@ -57,7 +57,7 @@ class TestPublishWithCrashes(nova_base.NovaTestCase):
                         for i in range(3)]
 
     def manager(self):
-        context = records.RecordContext(
+        context = builders.RecordContext(
             site_name='TEST-SITE',
             vo_for_project={self.api.project_id: 'vo.one'}.get)
         kinds = manager.enabled_kinds(self.conf)

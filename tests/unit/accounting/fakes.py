@@ -4,8 +4,8 @@ import datetime
 
 from oslo_config import cfg
 
+from stratuslab_plugins.accounting import builders
 from stratuslab_plugins.accounting.extractors import base
-from stratuslab_plugins.accounting import records
 from stratuslab_plugins.conf import accounting as accounting_conf
 from stratuslab_plugins.conf import grid as grid_conf
 
@@ -30,14 +30,14 @@ def make_conf(**groups):
 def context(vos=None, users=None):
     vos = {'p1': 'vo.one', 'p2': 'vo.two'} if vos is None else vos
     users = {'u1': 'alice'} if users is None else users
-    return records.RecordContext(site_name='TEST-SITE',
-                                 vo_for_project=vos.get,
-                                 user_name_for=users.get)
+    return builders.RecordContext(site_name='TEST-SITE',
+                                  vo_for_project=vos.get,
+                                  user_name_for=users.get)
 
 
 def usages(count, project='p1', start=T0):
     for i in range(count):
-        yield records.ServerUsage(
+        yield builders.ServerUsage(
             uuid='vm-%s-%04d' % (project, i), project_id=project,
             user_id='u1', name='vm %d' % i, status='ACTIVE',
             started_at=start, measured_at=start, vcpus=1, memory_mb=512,
@@ -69,4 +69,4 @@ class ListExtractor(base.Extractor):
                     raise RuntimeError('injected crash after %d records'
                                        % count)
                 count += 1
-                yield records.build_cloud_record(usage, context)
+                yield builders.build_cloud_record(usage, context)

@@ -25,6 +25,8 @@ import hypothesis
 from hypothesis import strategies as st
 import testtools
 
+from stratuslab_plugins.accounting import accelerators as gpus
+from stratuslab_plugins.accounting import builders
 from stratuslab_plugins.accounting import exceptions
 from stratuslab_plugins.accounting import messages
 from stratuslab_plugins.accounting import records
@@ -54,19 +56,19 @@ flavor_specs = st.fixed_dictionaries({}, optional={
     'accounting:benchmark_value': st.sampled_from(['10.5', '7', '']),
 })
 usages = st.builds(
-    records.ServerUsage,
+    builders.ServerUsage,
     uuid=text_values, project_id=text_values, user_id=optional_text,
     started_at=st.just(T0), measured_at=st.just(T0 + 10 * HOUR),
     status=optional_text, vcpus=st.just(2), memory_mb=st.just(2048),
     disk_gb=st.just(20), name=optional_text, image_id=optional_text,
     host=optional_text, flavor_extra_specs=flavor_specs)
 contexts = st.builds(
-    lambda site, vo, user, service: records.RecordContext(
+    lambda site, vo, user, service: builders.RecordContext(
         site_name=site, vo_for_project=lambda project: vo,
         user_name_for=lambda user_id: user, cloud_compute_service=service),
     text_values, optional_text, optional_text, optional_text)
 volumes = st.builds(
-    records.VolumeUsage, uuid=text_values, project_id=text_values,
+    builders.VolumeUsage, uuid=text_values, project_id=text_values,
     created_at=st.just(T0), measured_at=st.just(T0 + HOUR),
     size_gb=st.integers(0, 10 ** 6), user_id=optional_text,
     name=optional_text, volume_type=optional_text)
@@ -118,12 +120,12 @@ class RecordFieldFuzzTest(testtools.TestCase):
     @hypothesis.settings(fuzzing.FUZZ)
     @hypothesis.given(st.lists(usages, min_size=1, max_size=4), contexts)
     def test_cloud_and_accelerator_records(self, found, context):
-        built = [records.build_cloud_record(usage, context)
+        built = [builders.build_cloud_record(usage, context)
                  for usage in found]
         for record in built:
             for accelerator in record.accelerators:
                 self.assertTrue(0 < accelerator.count
-                                <= records.MAX_ACCELERATOR_COUNT)
+                                <= gpus.MAX_ACCELERATOR_COUNT)
         # A record that cannot be written is refused alone.
         writable = []
         for record in built:
@@ -155,7 +157,7 @@ class RecordFieldFuzzTest(testtools.TestCase):
     @hypothesis.settings(fuzzing.FUZZ)
     @hypothesis.given(st.lists(volumes, min_size=1, max_size=4), contexts)
     def test_storage_records(self, found, context):
-        recs = [records.build_storage_record(volume, context)
+        recs = [builders.build_storage_record(volume, context)
                 for volume in found]
         out = self.pack_contained(messages.STORAGE, recs, sum(
             size_of(vars(volume)) for volume in found))
@@ -178,8 +180,8 @@ class RecordFieldFuzzTest(testtools.TestCase):
                                          st.integers(0, 10 ** 6)),
                                min_size=1, max_size=4), contexts)
     def test_public_ip_records(self, found, context):
-        recs = [records.build_ip_record(project, user, version, count,
-                                        T0, context)
+        recs = [builders.build_ip_record(project, user, version, count,
+                                         T0, context)
                 for project, user, version, count in found]
         out = self.pack_contained(messages.IP, recs, sum(
             size_of(item) for item in found))
@@ -202,11 +204,11 @@ class FoundTest(testtools.TestCase):
             level=logging.WARNING))
 
     def accelerators(self, **specs):
-        usage = records.ServerUsage(
+        usage = builders.ServerUsage(
             uuid='vm-1', project_id='p1', started_at=T0,
             measured_at=T0 + HOUR, vcpus=1, memory_mb=1, disk_gb=1,
             flavor_extra_specs=specs)
-        record = records.build_cloud_record(usage, records.RecordContext(
+        record = builders.build_cloud_record(usage, builders.RecordContext(
             site_name='S', vo_for_project=lambda project: 'vo.x',
             user_name_for=lambda user: None))
         return [(a.model, a.count) for a in record.accelerators]

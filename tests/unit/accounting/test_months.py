@@ -15,6 +15,7 @@ from unittest import mock
 import fixtures
 import testtools
 
+from stratuslab_plugins.accounting import builders
 from stratuslab_plugins.accounting import exceptions
 from stratuslab_plugins.accounting.extractors import base
 from stratuslab_plugins.accounting.ledger import state as state_mod
@@ -148,7 +149,7 @@ class LedgerExtractor(base.Extractor):
 
     def extract(self, since, until, context, projects=None):
         for usage in context.unseen_usages(since, until, set(), projects):
-            yield records.build_cloud_record(usage, context)
+            yield builders.build_cloud_record(usage, context)
 
 
 class APIExtractor(base.Extractor):
@@ -160,7 +161,7 @@ class APIExtractor(base.Extractor):
     STARTED = t(10, 20, 8)
 
     def extract(self, since, until, context, projects=None):
-        yield records.build_cloud_record(records.ServerUsage(
+        yield builders.build_cloud_record(builders.ServerUsage(
             uuid=self.UUID, project_id='proj-a', started_at=self.STARTED,
             measured_at=until, status='ACTIVE', vcpus=2), context)
 
@@ -180,13 +181,13 @@ class MonthAttributionTest(testtools.TestCase):
         self.vms = []
 
     def manager(self, first_publication_months=12, extractor=LedgerExtractor,
-                fallback=records.CPU_FALLBACK_NONE):
+                fallback=builders.CPU_FALLBACK_NONE):
         conf = fakes.make_conf(
             accounting={'first_publication_months': first_publication_months,
                         'first_run_lookback_days': 31},
             accounting_ssm={'output_path': self.queue})
         measured = measured_mod.LedgerUsage(self.ledger)
-        context = records.RecordContext(
+        context = builders.RecordContext(
             site_name='TEST-SITE', vo_for_project={'proj-a': 'vo.a'}.get,
             refine_usages=measured.refine, unseen_usages=measured.unseen,
             cpu_fallback=fallback)
@@ -321,9 +322,9 @@ class MonthAttributionTest(testtools.TestCase):
 
     def test_a_vm_only_the_api_knows_is_split_by_calendar(self):
         self.publish(t(11, 25), extractor=APIExtractor,
-                     fallback=records.CPU_FALLBACK_WALL_X_VCPUS)
+                     fallback=builders.CPU_FALLBACK_WALL_X_VCPUS)
         self.publish(t(12, 2, 12), extractor=APIExtractor,
-                     fallback=records.CPU_FALLBACK_WALL_X_VCPUS)
+                     fallback=builders.CPU_FALLBACK_WALL_X_VCPUS)
         vm = VM(APIExtractor.UUID, [(APIExtractor.STARTED,
                                      'instance.create.end')])
         expected = vm.expected(t(12, 2, 12))
@@ -371,7 +372,7 @@ class MonthEndsTest(testtools.TestCase):
         record = records.CloudRecord(
             vm_uuid='x', site_name='S', start_time=t(11, 5), cpu_count=2.0,
             status='started')
-        fallback = records.CPU_FALLBACK_WALL_X_VCPUS
+        fallback = builders.CPU_FALLBACK_WALL_X_VCPUS
         self.assertIsNone(months.at_month_end(
             record, t(12, 1), sampled=True,
             cpu_fallback=fallback).cpu_duration)

@@ -7,15 +7,15 @@ import threading
 import fixtures
 import testtools
 
+from stratuslab_plugins.accounting import builders
 from stratuslab_plugins.accounting import exceptions
 from stratuslab_plugins.accounting.messengers import jsondoc
 from stratuslab_plugins.accounting.messengers import noop
-from stratuslab_plugins.accounting import records
 from tests.unit.accounting import fakes
 
 
 def cloud(n):
-    return [records.build_cloud_record(u, fakes.context())
+    return [builders.build_cloud_record(u, fakes.context())
             for u in fakes.usages(n)]
 
 

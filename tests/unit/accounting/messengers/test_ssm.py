@@ -4,9 +4,9 @@ from dirq import QueueSimple
 import fixtures
 import testtools
 
+from stratuslab_plugins.accounting import builders
 from stratuslab_plugins.accounting import exceptions
 from stratuslab_plugins.accounting.messengers import ssm
-from stratuslab_plugins.accounting import records
 from tests.unit.accounting import apel_oracle
 from tests.unit.accounting import fakes
 
@@ -38,7 +38,7 @@ class TestSSMMessenger(testtools.TestCase):
     def test_records_become_messages_of_at_most_100(self):
         messenger = self.messenger()
         for usage in fakes.usages(250):
-            messenger.add(records.build_cloud_record(usage, fakes.context()))
+            messenger.add(builders.build_cloud_record(usage, fakes.context()))
         messenger.flush()
 
         bodies = read_queue(self.tmp + '/outgoing')
@@ -51,17 +51,17 @@ class TestSSMMessenger(testtools.TestCase):
     def test_full_messages_are_written_before_flush(self):
         messenger = self.messenger(max_records=10)
         for usage in fakes.usages(25):
-            messenger.add(records.build_cloud_record(usage, fakes.context()))
+            messenger.add(builders.build_cloud_record(usage, fakes.context()))
         self.assertEqual(2, len(read_queue(self.tmp + '/outgoing')))
         messenger.flush()
         self.assertEqual(3, len(read_queue(self.tmp + '/outgoing')))
 
     def test_storage_goes_to_its_own_queue(self):
         messenger = self.messenger(storage_output_path=self.tmp + '/storage')
-        messenger.add(records.build_storage_record(records.VolumeUsage(
+        messenger.add(builders.build_storage_record(builders.VolumeUsage(
             uuid='vol', project_id='p1', created_at=fakes.T0,
             measured_at=fakes.T0, size_gb=1), fakes.context()))
-        messenger.add(records.build_cloud_record(
+        messenger.add(builders.build_cloud_record(
             next(fakes.usages(1)), fakes.context()))
         messenger.flush()
         [storage] = read_queue(self.tmp + '/storage')

@@ -6,8 +6,8 @@ import os
 import fixtures
 import testtools
 
+from stratuslab_plugins.accounting import builders
 from stratuslab_plugins.accounting.ledger import usage as usage_ledger
-from stratuslab_plugins.accounting import records
 from stratuslab_plugins.accounting.usage import cpu
 from stratuslab_plugins.accounting.usage import events
 from stratuslab_plugins.accounting.usage import intervals
@@ -23,7 +23,7 @@ OTHER = '6f1c8a52-3d0b-4a55-9d4f-2f8e1f0c0d05'
 
 def api_usage(uuid, until):
     """What the Nova API alone says: running since minute 0, no suspend."""
-    return records.ServerUsage(
+    return builders.ServerUsage(
         uuid=uuid, project_id='proj-a', started_at=nova.at(0),
         measured_at=until, status='ACTIVE', vcpus=2, memory_mb=4096,
         disk_gb=20)
@@ -51,22 +51,22 @@ class LedgerUsageTest(testtools.TestCase):
             cpu.CpuSample(KNOWN, 'cn1', '1', nova.at(30), 600 * 10 ** 9),
             cpu.CpuSample(SAMPLED, 'cn1', '2', nova.at(30), 90 * 10 ** 9)])
         self.source = measured.LedgerUsage(self.ledger)
-        self.context = records.RecordContext(
+        self.context = builders.RecordContext(
             site_name='TEST', vo_for_project=lambda p: 'vo.test',
-            cpu_fallback=records.CPU_FALLBACK_WALL_X_VCPUS)
+            cpu_fallback=builders.CPU_FALLBACK_WALL_X_VCPUS)
 
     def test_the_ledger_wins_where_it_knows_the_instance(self):
         until = nova.at(60)
         known, unknown, sampled = self.source.refine(
             [api_usage(u, until) for u in (KNOWN, UNKNOWN, SAMPLED)])
-        record = records.build_cloud_record(known, self.context)
+        record = builders.build_cloud_record(known, self.context)
         self.assertEqual((30 * 60, 30 * 60, 600, 'started', None),
                          (record.wall_duration, record.suspend_duration,
                           record.cpu_duration, record.status,
                           record.end_time))
         # Unknown to the ledger: the API's estimate, unchanged.
         self.assertEqual(api_usage(UNKNOWN, until), unknown)
-        self.assertEqual(60 * 60 * 2, records.build_cloud_record(
+        self.assertEqual(60 * 60 * 2, builders.build_cloud_record(
             unknown, self.context).cpu_duration)
         # Known only to an agent: its CPU time, the API's intervals.
         self.assertEqual((90, None), (sampled.cpu_seconds,
@@ -74,14 +74,14 @@ class LedgerUsageTest(testtools.TestCase):
 
     def test_status_follows_the_ledger_at_the_period_end(self):
         [known] = self.source.refine([api_usage(KNOWN, nova.at(30))])
-        self.assertEqual('suspended', records.build_cloud_record(
+        self.assertEqual('suspended', builders.build_cloud_record(
             known, self.context).status)
 
     def test_vms_purged_between_runs_still_get_a_record(self):
         unseen = self.source.unseen(nova.at(0), nova.at(60), {KNOWN})
         self.assertEqual({PURGED, OTHER}, {u.uuid for u in unseen})
         purged = [u for u in unseen if u.uuid == PURGED][0]
-        record = records.build_cloud_record(purged, self.context)
+        record = builders.build_cloud_record(purged, self.context)
         self.assertEqual((600, 'completed', nova.at(15), 'short', 'proj-a'),
                          (record.wall_duration, record.status,
                           record.end_time, record.machine_name,

@@ -9,6 +9,7 @@ import hypothesis
 from hypothesis import strategies as st
 import testtools
 
+from stratuslab_plugins.accounting import builders
 from stratuslab_plugins.accounting import exceptions
 from stratuslab_plugins.accounting import messages
 from stratuslab_plugins.accounting import records
@@ -26,7 +27,7 @@ def usage(**kwargs):
                   vcpus=4, memory_mb=8192, disk_gb=40, name='vm one',
                   image_id='img-1', host='host1')
     values.update(kwargs)
-    return records.ServerUsage(**values)
+    return builders.ServerUsage(**values)
 
 
 def context(**kwargs):
@@ -34,13 +35,13 @@ def context(**kwargs):
                   vo_for_project={'p1': 'vo.example.org'}.get,
                   user_name_for={'u1': 'alice'}.get)
     values.update(kwargs)
-    return records.RecordContext(**values)
+    return builders.RecordContext(**values)
 
 
 class TestBuildCloudRecord(testtools.TestCase):
 
     def test_running_vm_is_cumulative_since_start(self):
-        record = records.build_cloud_record(usage(), context())
+        record = builders.build_cloud_record(usage(), context())
 
         self.assertEqual('started', record.status)
         self.assertIsNone(record.end_time)
@@ -57,21 +58,21 @@ class TestBuildCloudRecord(testtools.TestCase):
         self.assertEqual('TEST-SITE', record.site_name)
 
     def test_cpu_duration_is_not_invented(self):
-        record = records.build_cloud_record(usage(), context())
+        record = builders.build_cloud_record(usage(), context())
         self.assertIsNone(record.cpu_duration)
 
     def test_measured_cpu_time_is_used(self):
-        record = records.build_cloud_record(usage(cpu_seconds=1234),
-                                            context())
+        record = builders.build_cloud_record(usage(cpu_seconds=1234),
+                                             context())
         self.assertEqual(1234, record.cpu_duration)
 
     def test_wall_x_vcpus_fallback_is_opt_in(self):
-        record = records.build_cloud_record(
-            usage(), context(cpu_fallback=records.CPU_FALLBACK_WALL_X_VCPUS))
+        record = builders.build_cloud_record(
+            usage(), context(cpu_fallback=builders.CPU_FALLBACK_WALL_X_VCPUS))
         self.assertEqual(36000 * 4, record.cpu_duration)
 
     def test_deleted_vm_ends_at_termination(self):
-        record = records.build_cloud_record(
+        record = builders.build_cloud_record(
             usage(status='DELETED', ended_at=T0 + 2 * HOUR), context())
         self.assertEqual('completed', record.status)
         self.assertEqual(T0 + 2 * HOUR, record.end_time)
@@ -79,7 +80,7 @@ class TestBuildCloudRecord(testtools.TestCase):
 
     def test_naive_times_are_utc(self):
         naive = T0.replace(tzinfo=None)
-        record = records.build_cloud_record(
+        record = builders.build_cloud_record(
             usage(started_at=naive, measured_at=naive + HOUR), context())
         self.assertEqual(int(T0.timestamp()), records.epoch(record.start_time))
         self.assertEqual(3600, record.wall_duration)
@@ -87,7 +88,7 @@ class TestBuildCloudRecord(testtools.TestCase):
     def test_host_hepscore_wins_over_flavor(self):
         specs = {'accounting:benchmark_type': 'HEPSPEC06',
                  'accounting:benchmark_value': '10.5'}
-        record = records.build_cloud_record(
+        record = builders.build_cloud_record(
             usage(host_benchmark='17.25', flavor_extra_specs=specs),
             context())
         self.assertEqual(('HEPscore23', 17.25),
@@ -96,30 +97,30 @@ class TestBuildCloudRecord(testtools.TestCase):
     def test_flavor_benchmark_when_host_unknown(self):
         specs = {'accounting:benchmark_type': 'HEPSPEC06',
                  'accounting:benchmark_value': '10.5'}
-        record = records.build_cloud_record(
+        record = builders.build_cloud_record(
             usage(flavor_extra_specs=specs), context())
         self.assertEqual(('HEPSPEC06', 10.5),
                          (record.benchmark_type, record.benchmark))
 
     def test_no_benchmark_at_all(self):
-        record = records.build_cloud_record(usage(), context())
+        record = builders.build_cloud_record(usage(), context())
         self.assertEqual((None, None),
                          (record.benchmark_type, record.benchmark))
 
     def test_bad_benchmark_names_the_extra_spec(self):
         exc = self.assertRaises(
-            exceptions.RecordError, records.build_cloud_record,
+            exceptions.RecordError, builders.build_cloud_record,
             usage(flavor_extra_specs={'accounting:benchmark_value': 'fast'}),
             context())
         self.assertIn('accounting:benchmark_value', str(exc))
         self.assertIn("'fast'", str(exc))
 
     def test_never_started_vm_is_an_error(self):
-        self.assertRaises(exceptions.RecordError, records.build_cloud_record,
+        self.assertRaises(exceptions.RecordError, builders.build_cloud_record,
                           usage(started_at=None), context())
 
     def test_unknown_vo_and_user(self):
-        record = records.build_cloud_record(
+        record = builders.build_cloud_record(
             usage(project_id='p2', user_id='u2'), context())
         self.assertIsNone(record.vo)
         self.assertIsNone(record.fqan)
@@ -127,7 +128,7 @@ class TestBuildCloudRecord(testtools.TestCase):
 
     def test_gpu_flavor_gives_accelerator_record(self):
         specs = {'pci_passthrough:alias': 'a100:2'}
-        record = records.build_cloud_record(
+        record = builders.build_cloud_record(
             usage(flavor_extra_specs=specs), context())
         [acc] = record.accelerators
         self.assertEqual(('vm-1', 2, 'a100', 11, 2026),
@@ -140,7 +141,7 @@ class TestBuildCloudRecord(testtools.TestCase):
         specs = {'resources:VGPU': '1'}
         start = datetime.datetime(2026, 10, 31, 0, 0, tzinfo=UTC)
         measured = datetime.datetime(2026, 11, 1, 6, 0, tzinfo=UTC)
-        record = records.build_cloud_record(
+        record = builders.build_cloud_record(
             usage(started_at=start, measured_at=measured,
                   flavor_extra_specs=specs), context())
         [acc] = record.accelerators
@@ -150,10 +151,10 @@ class TestBuildCloudRecord(testtools.TestCase):
 class TestOtherRecords(testtools.TestCase):
 
     def test_storage_record_in_bytes_and_utc(self):
-        record = records.build_storage_record(
-            records.VolumeUsage(uuid='vol-1', project_id='p1', user_id='u1',
-                                created_at=T0.replace(tzinfo=None),
-                                measured_at=T0 + HOUR, size_gb=10),
+        record = builders.build_storage_record(
+            builders.VolumeUsage(uuid='vol-1', project_id='p1', user_id='u1',
+                                 created_at=T0.replace(tzinfo=None),
+                                 measured_at=T0 + HOUR, size_gb=10),
             context())
         self.assertEqual(10 * 2 ** 30, record.capacity_bytes)
         self.assertEqual(UTC, record.start_time.tzinfo)
@@ -161,8 +162,8 @@ class TestOtherRecords(testtools.TestCase):
         self.assertEqual('alice', record.global_user_name)
 
     def test_ip_records_are_keyed_by_version(self):
-        v4 = records.build_ip_record('p1', 'u1', 4, 2, T0, context())
-        v6 = records.build_ip_record('p1', 'u1', 6, 1, T0, context())
+        v4 = builders.build_ip_record('p1', 'u1', 4, 2, T0, context())
+        v6 = builders.build_ip_record('p1', 'u1', 6, 1, T0, context())
         self.assertNotEqual(v4.key, v6.key)
 
 
@@ -177,7 +178,7 @@ class TestNumericFieldsAreFinite(testtools.TestCase):
     def setUp(self):
         super().setUp()
         self.logs = self.useFixture(fixtures.FakeLogger(
-            name=records.__name__, level=logging.WARNING))
+            name=builders.__name__, level=logging.WARNING))
 
     def rendered(self, record):
         packer = messages.Packer(messages.CLOUD)
@@ -192,7 +193,7 @@ class TestNumericFieldsAreFinite(testtools.TestCase):
     def test_flavor_benchmark_nan_is_dropped_with_a_warning(self):
         # accounting:benchmark_value = nan wrote "Benchmark: nan".
         for value in ('nan', 'inf', '-inf', '1e999'):
-            record = records.build_cloud_record(usage(flavor_extra_specs={
+            record = builders.build_cloud_record(usage(flavor_extra_specs={
                 'accounting:benchmark_value': value}), context())
             self.assertEqual((None, None),
                              (record.benchmark_type, record.benchmark))
@@ -203,7 +204,7 @@ class TestNumericFieldsAreFinite(testtools.TestCase):
                       'written', self.logs.output)
 
     def test_host_benchmark_nan_leaves_the_flavor_one(self):
-        record = records.build_cloud_record(usage(
+        record = builders.build_cloud_record(usage(
             host_benchmark=float('nan'),
             flavor_extra_specs={'accounting:benchmark_value': '10.5'}),
             context())
@@ -213,7 +214,7 @@ class TestNumericFieldsAreFinite(testtools.TestCase):
                       self.logs.output)
 
     def test_other_numbers_that_are_not_finite_are_left_out(self):
-        record = records.build_cloud_record(usage(
+        record = builders.build_cloud_record(usage(
             vcpus=float('inf'), memory_mb=10 ** 400,
             wall_seconds=float('nan'), cpu_seconds=float('inf')), context())
         parsed = self.rendered(record)
@@ -237,7 +238,7 @@ class TestNumericFieldsAreFinite(testtools.TestCase):
         specs = {} if quoted is None else {
             'accounting:benchmark_value': quoted}
         record = fuzzing.assert_bounded(
-            self, records.build_cloud_record,
+            self, builders.build_cloud_record,
             usage(flavor_extra_specs=specs, **numbers), context(),
             documented=exceptions.RecordError,
             size=fuzzing.input_size((numbers, quoted)))
