@@ -182,7 +182,11 @@ class ListenerProcessTest(rabbitmq_fixture.SharedBroker,
         ready, unacked = self.broker.queue_depths().get(queue, (0, 0))
         return ready + unacked
 
-    def wait_for(self, predicate, timeout=60, what='the listener'):
+    def wait_for(self, predicate, timeout=180, what='the listener'):
+        # A deadline for something that must happen, not a speed target:
+        # starting a listener, its writer process and the agent (each a
+        # Python process importing oslo.messaging and SQLAlchemy) took
+        # over 60 s in CI on a loaded 2-core machine.
         deadline = time.monotonic() + timeout
         while not predicate():
             if time.monotonic() > deadline:
