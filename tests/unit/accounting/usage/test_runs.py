@@ -5,11 +5,13 @@ for the QEMU process libvirt starts for a domain: the run id is read from
 ``/proc`` exactly as on a compute host.
 """
 
+import os
 import subprocess
 import sys
 import time
 import uuid
 
+import fixtures
 import testtools
 
 from stratuslab_plugins.accounting.usage import runs
@@ -80,8 +82,16 @@ class ProcessRunsTest(testtools.TestCase):
                          self.runs.run_ids([(self.uuid, 1)]))
 
     def test_no_process_in_sight_falls_back_to_the_domain_id_and_boot(self):
-        self.assertEqual({self.uuid: '3@%s' % self.runs.boot},
-                         self.runs.run_ids([(self.uuid, 3)]))
+        # A procfs holding no process at all (this machine's /proc may
+        # show a real QEMU, started by a functional test running beside).
+        proc = self.useFixture(fixtures.TempDir()).path
+        os.makedirs(os.path.join(proc, 'sys', 'kernel', 'random'))
+        with open(os.path.join(proc, 'sys', 'kernel', 'random',
+                               'boot_id'), 'w') as boot:
+            boot.write('0c3d2b1a-9f8e-4d7c-b6a5-948372615041\n')
+        empty = runs.ProcessRuns(proc=proc)
+        self.assertEqual({self.uuid: '3@0c3d2b1a'},
+                         empty.run_ids([(self.uuid, 3)]))
         self.assertEqual(runs.BOOT_ID_CHARS, len(self.runs.boot))
 
     def test_the_boot_id_is_the_kernels(self):
