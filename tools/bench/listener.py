@@ -38,7 +38,10 @@ and at the end of each real drain, to show it flat.
 databases, ``BENCH_LISTENER_ROUNDS`` (default 3) the rounds,
 ``BENCH_LISTENER_BATCH`` the batch size, ``BENCH_LISTENER_WRITER``
 (``process``, the default as in ``[accounting_usage] writer_process``,
-or ``inline``) where the real listener reads and writes its batches.
+or ``inline``) where the real listener reads and writes its batches,
+``BENCH_LISTENER_PREFETCH`` the broker's prefetch for both listeners
+(``[oslo_messaging_rabbit] rabbit_qos_prefetch_count``; default 0,
+oslo.messaging's: unlimited).
 With a writer process, its CPU per 100 events is printed apart; the
 drain is timed to the moment the last batch's commit came back.
 """
@@ -157,7 +160,13 @@ def _conf(url):
     batch = os.environ.get('BENCH_LISTENER_BATCH')
     if batch:
         conf.set_override('batch_size', int(batch), group='accounting_usage')
-    return conf, oslo_messaging.get_notification_transport(conf, url=url)
+    transport = oslo_messaging.get_notification_transport(conf, url=url)
+    # The driver registers its options when the transport is made.
+    prefetch = os.environ.get('BENCH_LISTENER_PREFETCH')
+    if prefetch:
+        conf.set_override('rabbit_qos_prefetch_count', int(prefetch),
+                          group='oslo_messaging_rabbit')
+    return conf, transport
 
 
 def _publish(transport, topic, nova):
@@ -314,9 +323,11 @@ def run():
     try:
         conf, transport = _conf(broker.url)
         print('listener: %d events a drain (%d instances x %d events), '
-              'batch %d, writer %s, %d cores' % (
+              'batch %d, writer %s, prefetch %s, %d cores' % (
                   EVENTS, EVENTS // len(STEPS), len(STEPS),
-                  conf.accounting_usage.batch_size, WRITER, os.cpu_count()),
+                  conf.accounting_usage.batch_size, WRITER,
+                  conf.oslo_messaging_rabbit.rabbit_qos_prefetch_count
+                  or 'unlimited', os.cpu_count()),
               flush=True)
         for name, new_url, server in _servers(tmp.name):
             ratios = [_round(conf, transport, nova, name, new_url(number),
