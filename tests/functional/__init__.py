@@ -6,16 +6,15 @@ else imports it, as Nova's own functional package does. Nova 34 reads
 harness runs the way Nova's own gate runs it.
 """
 
-import logging
 import os
-import warnings
 
 # What eventlet and Nova say at import about eventlet's deprecation is
 # not ours to act on, and comes before any test's output is captured:
-# the same filter as the console scripts' (stratuslab_plugins.cmd), and
-# Nova's one warning logged while it patches.
-warnings.filterwarnings('ignore', message=r'\s*Eventlet is deprecated')
-logging.getLogger('nova.monkey_patch').setLevel(logging.ERROR)
+# silenced as the sandbox silences it (importing stratuslab_plugins.cmd
+# filters eventlet's warning; nothing here imports threading users).
+from stratuslab_plugins.cmd import sandbox as sandbox_cmd  # noqa: E402
+
+sandbox_cmd.quiet_third_party_warnings()
 
 from nova import monkey_patch  # noqa: E402
 
