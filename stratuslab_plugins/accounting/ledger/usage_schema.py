@@ -45,6 +45,21 @@ _UUID = sa.String(36)
 _NAME = sa.String(255)
 _TIME = sa.BigInteger
 
+
+def _instance_facts():
+    """Columns of what a server is, as an event reports it.
+
+    Each event keeps them as Nova sent them, and the instance row the
+    latest of them; new Column objects each call (a column belongs to
+    one table).
+    """
+    return (sa.Column('project_id', sa.String(64)),
+            sa.Column('user_id', sa.String(64)),
+            sa.Column('name', _NAME),
+            sa.Column('image_id', _UUID),
+            sa.Column('host', _NAME))
+
+
 usage_events = sa.Table(
     'usage_events', metadata,
     sa.Column('id', sa.Integer, primary_key=True, autoincrement=True),
@@ -53,11 +68,7 @@ usage_events = sa.Table(
     sa.Column('occurred_at', _TIME, nullable=False),
     sa.Column('kind', sa.String(16)),
     sa.Column('message_id', sa.String(64)),
-    sa.Column('project_id', sa.String(64)),
-    sa.Column('user_id', sa.String(64)),
-    sa.Column('name', _NAME),
-    sa.Column('image_id', _UUID),
-    sa.Column('host', _NAME),
+    *_instance_facts(),
     sa.Column('flavor_id', _NAME),
     sa.Column('vcpus', sa.Integer),
     sa.Column('memory_mb', sa.Integer),
@@ -70,11 +81,7 @@ usage_events = sa.Table(
 usage_instances = sa.Table(
     'usage_instances', metadata,
     sa.Column('instance_uuid', _UUID, primary_key=True),
-    sa.Column('project_id', sa.String(64)),
-    sa.Column('user_id', sa.String(64)),
-    sa.Column('name', _NAME),
-    sa.Column('image_id', _UUID),
-    sa.Column('host', _NAME),
+    *_instance_facts(),
     sa.Column('started_at', _TIME),
     sa.Column('deleted_at', _TIME),
     # The order key of its latest event (intervals.order_key).
