@@ -17,9 +17,18 @@ loudly: the batch in the pipe and every later one go back to the queue
 unacknowledged (redelivery is a no-op in the ledger), the error is
 logged, and :func:`~.listener.serve` stops the listener and reports the
 failure (the command exits 1, for its supervisor to restart it).
+
+The writer logs through the listener's logging, as oslo.log set it up
+from the listener's options (file, syslog or journal, format, levels):
+a spawned process inherits none of it, so the writer's records cross a
+second pipe and the listener hands each to its own logger of that name
+(the standard library's "logging from several processes" pattern,
+:class:`logging.handlers.QueueHandler` on the writer's side). They keep
+the writer's process id and name.
 """
 
 import logging as std_logging
+from logging import handlers as log_handlers
 import multiprocessing
 import pickle
 import signal
@@ -62,6 +71,59 @@ def _portable(messages, unreadable):
     return portable
 
 
+class _PipeQueue:
+    """The one method :class:`~logging.handlers.QueueHandler` needs, on a pipe.
+
+    A pipe rather than a ``multiprocessing.Queue``: its end in the
+    listener sees end-of-file when the writer dies, even mid-record,
+    where a queue's reader would wait for ever.
+    """
+
+    def __init__(self, connection):
+        self._connection = connection
+
+    def put_nowait(self, record):
+        self._connection.send(record)
+
+
+def _log_levels():
+    """Return the listener's logging levels, for the writer to filter as it.
+
+    oslo.log sets the root level (``debug``) and a level per library
+    (``default_log_levels``); the writer applies the same, so it sends
+    only the records the listener would write.
+    """
+    manager = std_logging.Logger.manager
+    levels = {name: one.level for name, one in manager.loggerDict.items()
+              if isinstance(one, std_logging.Logger) and one.level}
+    levels[None] = std_logging.getLogger().getEffectiveLevel()
+    return levels
+
+
+def _log_to_listener(connection, levels):
+    """Make every record of the writer process cross to the listener."""
+    root = std_logging.getLogger()
+    for handler in list(root.handlers):
+        root.removeHandler(handler)
+    root.addHandler(log_handlers.QueueHandler(_PipeQueue(connection)))
+    for name, level in levels.items():
+        std_logging.getLogger(name).setLevel(level)
+
+
+def _relay_logs(connection):
+    """Hand each record of the writer to the listener's logger of its name.
+
+    Runs in a thread of the listener until the writer is gone.
+    """
+    with connection:
+        while True:
+            try:
+                record = connection.recv()
+            except (EOFError, OSError):
+                return
+            std_logging.getLogger(record.name).handle(record)
+
+
 class Writer:
     """The listener's end of a writer process (one per listener process).
 
@@ -73,11 +135,17 @@ class Writer:
     def __init__(self, ledger_url):
         context = multiprocessing.get_context('spawn')
         self._connection, child = context.Pipe()
+        logs, child_logs = context.Pipe(duplex=False)
         self.process = context.Process(
-            target=run, args=(child, ledger_url),
+            target=run, args=(child, ledger_url, child_logs, _log_levels()),
             name='stratuslab-accounting-listener-writer', daemon=True)
         self.process.start()
         child.close()
+        child_logs.close()
+        self._log_relay = threading.Thread(
+            target=_relay_logs, args=(logs,), daemon=True,
+            name='stratuslab-accounting-writer-logs')
+        self._log_relay.start()
         self._lock = threading.Lock()
         self.died = threading.Event()
 
@@ -121,10 +189,14 @@ class Writer:
                       'it.', STOP_TIMEOUT)
             self.process.kill()
             self.process.join()
+        self._log_relay.join(STOP_TIMEOUT)
 
 
-def run(connection, ledger_url):
+def run(connection, ledger_url, logs, log_levels):
     """The writer process: store each batch received, answer its result.
+
+    Its log records go to ``logs``, for the listener to write
+    (:func:`_relay_logs`), filtered by the listener's ``log_levels``.
 
     SIGTERM and SIGINT are the listener's to handle: it stops receiving,
     lets the batches in hand be written, then closes the pipe, which
@@ -136,11 +208,7 @@ def run(connection, ledger_url):
 
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, signal.SIG_IGN)
-    # A spawned process has no logging set up: its rejections and
-    # errors go to the listener's stderr, marked as the writer's.
-    std_logging.basicConfig(
-        level=std_logging.WARNING, format='%(asctime)s %(process)d '
-        '%(levelname)s %(name)s [writer] %(message)s')
+    _log_to_listener(logs, log_levels)
     ledger = usage_ledger.UsageLedger.from_url(ledger_url)
     endpoints = {one.priority: one for one in (
         listener.InstanceEventEndpoint(ledger),

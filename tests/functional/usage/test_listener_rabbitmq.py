@@ -252,6 +252,30 @@ class RabbitMQListenerTest(ListenerProcessTest):
             self.stop_listener(listener)
             self.assertEqual(0, listener.returncode)
 
+    def test_the_writers_log_lines_are_in_the_listeners_log(self):
+        # The writer process reads the batches; its log lines (here a
+        # rejected notification's) are in the log file the listener was
+        # configured with, written by the listener, stamped with the
+        # writer's process id.
+        event_type, payload, metadata = nova.notification(
+            'instance.create.end', str(uuid.uuid4()), nova.at(0), nova.at(0))
+        payload['nova_object.data']['uuid'] = None
+        self.publish([(event_type, payload, metadata)])
+        listener = self.start_listener('logging')
+        log_path = os.path.join(self.tmp, 'logging.log')
+
+        def rejection_lines():
+            if not os.path.exists(log_path):
+                return []
+            with open(log_path) as log:
+                return [line for line in log if 'usage_rejected' in line]
+        self.wait_for(rejection_lines, what='the rejection in the log file')
+        [line] = rejection_lines()
+        pid = int(line.split()[2])
+        self.assertNotEqual(listener.pid, pid)
+        self.assertIn(' ERROR stratuslab_plugins.accounting.usage.listener ',
+                      line)
+
     @testtools.skipIf(libvirt is None, 'libvirt-python is not installed')
     def test_agent_cpu_samples_reach_the_ledger(self):
         uuids = [str(uuid.uuid4()) for _ in range(2)]

@@ -5,8 +5,13 @@ process (``multiprocessing``, spawned) reading and writing the batches;
 and what a writer that dies does: nothing acknowledged, the listener
 stops and says so. The real-RabbitMQ tests in ``tests/functional/usage``
 run the command, which uses a writer process by default.
+
+The inherited checks of what the endpoints log read the listener's own
+logger: the writer's records reach it through the log pipe.
 """
 
+import logging
+import multiprocessing
 import os
 import signal
 import threading
@@ -22,8 +27,6 @@ A = test_listener.A
 
 
 class WriterProcessTest(test_listener.ListenerTest):
-
-    logs_here = False  # the writer logs to its own stderr
 
     def writer(self):
         writer = usage_writer.Writer(
@@ -60,6 +63,62 @@ class WriterProcessTest(test_listener.ListenerTest):
         # The batch is still on the queue: a new listener stores it.
         self.start()
         self.wait_for(lambda: self.usage_now() is not None)
+
+    def test_the_writer_logs_through_the_listeners_logging(self):
+        records = []
+        handler = logging.Handler()
+        handler.emit = records.append
+        root = logging.getLogger()
+        root.addHandler(handler)
+        self.addCleanup(root.removeHandler, handler)
+        writer = self.writer()
+        self.start(writer=writer)
+        _, payload, _ = nova.notification('instance.create.end', A,
+                                          nova.at(0), nova.at(0))
+        payload['nova_object.data']['uuid'] = None
+        self.publish([('instance.create.end', payload, {})])
+
+        def rejected():
+            return [one for one in records
+                    if 'usage_rejected' in one.getMessage()]
+        self.wait_for(rejected)
+        [record] = rejected()
+        self.assertEqual(writer.process.pid, record.process)
+        self.assertEqual('stratuslab-accounting-listener-writer',
+                         record.processName)
+        self.assertEqual('stratuslab_plugins.accounting.usage.listener',
+                         record.name)
+        self.assertEqual(logging.ERROR, record.levelno)
+
+    def test_levels_follow_the_listeners(self):
+        logging.getLogger('sqlalchemy.engine').setLevel(logging.INFO)
+        self.addCleanup(logging.getLogger('sqlalchemy.engine').setLevel,
+                        logging.NOTSET)
+        levels = usage_writer._log_levels()
+        self.assertEqual(logging.INFO, levels['sqlalchemy.engine'])
+        self.assertEqual(logging.getLogger().getEffectiveLevel(),
+                         levels[None])
+
+    def test_the_writer_sends_only_what_the_listener_would_write(self):
+        root = logging.getLogger()
+        for handler in list(root.handlers):
+            self.addCleanup(root.addHandler, handler)
+        self.addCleanup(root.setLevel, root.level)
+        reader, sender = multiprocessing.Pipe(duplex=False)
+        self.addCleanup(reader.close)
+        self.addCleanup(sender.close)
+        chatty = logging.getLogger('stratuslab-test.chatty')
+        self.addCleanup(chatty.setLevel, logging.NOTSET)
+        usage_writer._log_to_listener(
+            sender, {None: logging.WARNING,
+                     'stratuslab-test.chatty': logging.DEBUG})
+        self.addCleanup(root.handlers.clear)
+        logging.getLogger('stratuslab-test.quiet').info('not sent')
+        chatty.debug('sent, %s', 'formatted')
+        record = reader.recv()
+        self.assertEqual(('stratuslab-test.chatty', 'sent, formatted'),
+                         (record.name, record.getMessage()))
+        self.assertFalse(reader.poll())
 
 
 class PortableTest(testtools.TestCase):
