@@ -5,7 +5,8 @@ PostgreSQL and a MariaDB server (``stratuslab_plugins.sandbox``), and for
 each of SQLite, PostgreSQL and MariaDB:
 
 * publishes ``2 x EVENTS`` Nova-shaped versioned notifications (Nova 34's
-  spelling) with an oslo.messaging notifier, on two topics;
+  spelling) with an oslo.messaging notifier, on two topics, from a
+  process of its own;
 * drains the first with the *bare batch listener*: oslo.messaging's
   batch notification listener, with the listener's batch size and
   timeout, and an endpoint that only acknowledges. This is the baseline:
@@ -15,7 +16,9 @@ each of SQLite, PostgreSQL and MariaDB:
   parsing, checking, writing each batch in one transaction, acknowledging
   after the commit) into a fresh ledger on that database, with the
   start-up heap frozen as ``serve()`` freezes it (the bare listener
-  runs with the interpreter's default collector).
+  runs with the interpreter's default collector). The process's malloc
+  arenas are bounded as ``serve()`` bounds them, for both listeners
+  (``MALLOC_ARENA_MAX`` in the environment, if set, is kept instead).
 
 Both drains are timed from the listener's start to the moment the last
 notification was handled. The ratio of the two rates is the figure the
@@ -30,8 +33,10 @@ and the database server's (its processes, PostgreSQL's backends
 included). A listener process is one interpreter (the GIL): when the
 machine's cores are busy, its drain rate follows its CPU per event, and
 ``bare CPU / real CPU`` is the ratio a CPU-bound run can reach. The
-resident memory of the process is sampled after a tenth of the events
-and at the end of each real drain, to show it flat.
+resident memory of the listener process and of its writer process is
+read after a tenth, half and all of the events of each real drain. Memory
+that grew with the events would grow in the second half as in the first;
+the second half's growth is printed apart.
 
 ``BENCH_LISTENER_EVENTS`` (default 20000) sets the events per drain,
 ``BENCH_LISTENER_BACKENDS`` (default ``sqlite,postgresql,mariadb``) the
@@ -49,6 +54,7 @@ drain is timed to the moment the last batch's commit came back.
 import collections
 import gc
 import importlib.util
+import multiprocessing
 import os
 import statistics
 import tempfile
@@ -63,6 +69,7 @@ import psutil
 
 from stratuslab_plugins.accounting.ledger import usage as usage_ledger
 from stratuslab_plugins.accounting.usage import listener
+from stratuslab_plugins.accounting.usage import memory
 from stratuslab_plugins.accounting.usage import writer as usage_writer
 from stratuslab_plugins.conf import usage as usage_conf
 from stratuslab_plugins.sandbox import mariadb
@@ -169,23 +176,55 @@ def _conf(url):
     return conf, transport
 
 
-def _publish(transport, topic, nova):
-    notifier = oslo_messaging.Notifier(
-        transport, publisher_id='nova-compute:bench', driver='messagingv2',
-        topics=[topic])
-    messages = []
-    for _ in range(EVENTS // len(STEPS)):
-        messages.extend(nova.lifecycle(str(uuid.uuid4()), STEPS))
-    for event_type, payload, _ in messages:
-        notifier.info({}, event_type, payload)
-    return len(messages)
+def _publish_all(broker_url, topics):
+    """Publish a drain's notifications on each of ``topics``.
+
+    Runs in a process of its own (:func:`_publish`): the listeners'
+    process then holds none of the publisher's memory, and its readings
+    are the listeners' alone.
+    """
+    nova = _load('tests/unit/accounting/usage/nova_payloads.py',
+                 'bench_nova_payloads')
+    _, transport = _conf(broker_url)
+    for topic in topics:
+        notifier = oslo_messaging.Notifier(
+            transport, publisher_id='nova-compute:bench',
+            driver='messagingv2', topics=[topic])
+        for _ in range(EVENTS // len(STEPS)):
+            for event_type, payload, _ in nova.lifecycle(str(uuid.uuid4()),
+                                                         STEPS):
+                notifier.info({}, event_type, payload)
+    transport.cleanup()
+
+
+def _publish(broker_url, topics):
+    """Publish on ``topics`` from a child process; return the events each."""
+    publisher = multiprocessing.get_context('spawn').Process(
+        target=_publish_all, args=(broker_url, topics),
+        name='stratuslab-bench-publisher')
+    publisher.start()
+    publisher.join()
+    if publisher.exitcode:
+        raise RuntimeError('the publisher failed (exit code %s)'
+                           % publisher.exitcode)
+    return EVENTS // len(STEPS) * len(STEPS)
 
 
 #: One drain: events/s; CPU milliseconds per 100 events of this process
-#: and of the database server; resident memory after a tenth of the
-#: events and at the end (bytes).
+#: and of the database server; resident memory (bytes) of the listener
+#: and of its writer process (None without one), each a
+#: :class:`Memory`.
 Drain = collections.namedtuple('Drain',
-                               'rate cpu server_cpu writer_cpu early late')
+                               'rate cpu server_cpu writer_cpu rss writer_rss')
+
+#: Resident memory of a process after a tenth, half and all of a drain's
+#: events. Growth with the events shows in the second half as much as in
+#: the first; a one-time warm-up (allocator arenas, caches, the first
+#: batches in flight) shows in the first tenth and half only.
+Memory = collections.namedtuple('Memory', 'tenth half end')
+
+#: The fractions of a drain's events at which memory is read.
+MEMORY_POINTS = (10, 2, 1)
 
 
 def _cpu_seconds(processes):
@@ -220,21 +259,24 @@ def _drain(conf, transport, topic, endpoint, total, server=None):
                                              endpoint, None)
     process = psutil.Process()
     servers = [server] if server else []
-    early = None
     if not isinstance(endpoint, AckOnly):
-        listener.freeze_start_up_heap()  # as serve() does
+        memory.freeze_start_up_heap()  # as serve() does
     server_before = _cpu_seconds(servers)
     writer_before = _cpu_seconds(writers)
+    readings = {process: [], **{one: [] for one in writers}}
+    points = [total // share for share in MEMORY_POINTS]
     started, cpu = time.monotonic(), time.process_time()
     listener_.start()
-    while endpoint.count < total:
-        if early is None and endpoint.count >= total // 10:
-            early = process.memory_info().rss
-        time.sleep(0.01)
+    while points:
+        if endpoint.count >= points[0]:
+            points.pop(0)
+            for one, values in readings.items():
+                values.append(one.memory_info().rss)
+        else:
+            time.sleep(0.01)
     elapsed, cpu = time.monotonic() - started, time.process_time() - cpu
     server_after = _cpu_seconds(servers)
     writer_after = _cpu_seconds(writers)
-    late = process.memory_info().rss
     listener_.stop()
     listener_.wait()
     gc.unfreeze()
@@ -244,7 +286,17 @@ def _drain(conf, transport, topic, endpoint, total, server=None):
                      for pid, seconds in writer_after.items())
     per_100 = 1000 * 100 / total
     return Drain(total / elapsed, cpu * per_100, server_cpu * per_100,
-                 writer_cpu * per_100, early or late, late)
+                 writer_cpu * per_100, Memory(*readings[process]),
+                 Memory(*readings[writers[0]]) if writers else None)
+
+
+def _shown(memory):
+    """Return the readings of a :class:`Memory`, in MiB, for the output."""
+    if memory is None:
+        return 'none'
+    return '%.0f / %.0f / %.0f MiB (second half %+.0f)' % (
+        memory.tenth / MIB, memory.half / MIB, memory.end / MIB,
+        (memory.end - memory.half) / MIB)
 
 
 def _servers(tmp):
@@ -273,7 +325,7 @@ def _load_average():
     return '%.1f %.1f %.1f' % os.getloadavg()
 
 
-def _round(conf, transport, nova, name, url, server, number):
+def _round(conf, transport, broker_url, name, url, server, number):
     """Drain the bare and the real listener once each; return the ratio.
 
     Odd rounds drain the real listener first, so that neither always
@@ -281,8 +333,7 @@ def _round(conf, transport, nova, name, url, server, number):
     """
     topics = {kind: 'bench_%s_%s' % (kind, uuid.uuid4().hex[:6])
               for kind in ('bare', 'ours')}
-    total = _publish(transport, topics['bare'], nova)
-    _publish(transport, topics['ours'], nova)
+    total = _publish(broker_url, [topics['bare'], topics['ours']])
     ledger = usage_ledger.UsageLedger.from_url(url)
     drains = {}
     writer = usage_writer.Writer(url) if WRITER == 'process' else None
@@ -302,21 +353,22 @@ def _round(conf, transport, nova, name, url, server, number):
     print('listener into %-10s round %d: %5.0f events/s, bare batch '
           'listener %5.0f events/s, ratio %.2f; CPU per 100 events: '
           'listener %.0f ms (bare %.0f), writer process %.0f ms, database '
-          'server %.0f ms; RSS %.0f '
-          'MiB after %d events, %.0f MiB after %d; load %s'
+          'server %.0f ms; RSS after %d / %d / %d events: listener %s, '
+          'writer process %s; load %s'
           % (name, number + 1, ours.rate, bare.rate, ours.rate / bare.rate,
              ours.cpu, bare.cpu, ours.writer_cpu, ours.server_cpu,
-             ours.early / MIB,
-             total // 10, ours.late / MIB, total, _load_average()),
+             total // 10, total // 2, total, _shown(ours.rss),
+             _shown(ours.writer_rss), _load_average()),
           flush=True)
     return ours.rate / bare.rate
 
 
 def run():
+    # As serve() does, for the whole process: the bare listener's drains
+    # run on the same allocator.
+    memory.bound_malloc_arenas()
     broker_module = _load('tests/functional/rabbitmq_fixture.py',
                           'bench_rabbitmq_fixture')
-    nova = _load('tests/unit/accounting/usage/nova_payloads.py',
-                 'bench_nova_payloads')
     broker = broker_module.RabbitMQFixture()
     broker.setUp()
     tmp = tempfile.TemporaryDirectory(prefix='stratuslab-bench-')
@@ -330,8 +382,9 @@ def run():
                   or 'unlimited', os.cpu_count()),
               flush=True)
         for name, new_url, server in _servers(tmp.name):
-            ratios = [_round(conf, transport, nova, name, new_url(number),
-                             server, number) for number in range(ROUNDS)]
+            ratios = [_round(conf, transport, broker.url, name,
+                             new_url(number), server, number)
+                      for number in range(ROUNDS)]
             print('listener into %-10s median ratio %.2f over %d rounds '
                   '(load average %s)' % (name, statistics.median(ratios),
                                          ROUNDS, _load_average()),

@@ -24,7 +24,6 @@ the reason, and acknowledged: retrying it would fail the same way::
         listener.start()
 """
 
-import gc
 import json
 import re
 import signal
@@ -40,6 +39,8 @@ from stratuslab_plugins.accounting import exceptions
 from stratuslab_plugins.accounting.usage import cpu
 from stratuslab_plugins.accounting.usage import events
 from stratuslab_plugins.accounting.usage import fields
+from stratuslab_plugins.accounting.usage import formats
+from stratuslab_plugins.accounting.usage import memory
 from stratuslab_plugins.accounting.usage import writer as writer_mod
 
 LOG = logging.getLogger(__name__)
@@ -47,11 +48,6 @@ LOG = logging.getLogger(__name__)
 #: Queue-name stem of the unversioned watch when no pool is set; a watch
 #: never consumes Nova's own legacy queue, which Ceilometer may read.
 DEFAULT_WATCH_POOL = 'stratuslab-accounting'
-
-#: The Nova options that make it send what the listener reads.
-NOVA_OPTIONS = ('[notifications] notification_format = versioned (or both)',
-                '[oslo_messaging_notifications] driver = messagingv2',
-                '[DEFAULT] instance_usage_audit = True')
 
 
 #: Event type given to a message whose envelope oslo.messaging cannot read
@@ -80,51 +76,6 @@ def _rejection(message, reason):
         metadata = {}
     return (message.get('event_type'), metadata.get('message_id'),
             str(reason), _payload_text(message.get('payload')))
-
-
-class FormatWatch:
-    """Notices when Nova sends only legacy notifications, and says so once.
-
-    Legacy and versioned notifications of one action arrive nearly
-    together when Nova sends both; :attr:`threshold` legacy ones without
-    a single versioned one is Nova sending only the legacy format.
-    """
-
-    threshold = 10
-
-    def __init__(self):
-        self._lock = threading.Lock()
-        self.versioned = 0
-        self.unversioned = 0
-        self.warned = False
-
-    def saw_versioned(self, count=1):
-        with self._lock:
-            self.versioned += count
-
-    def saw_unversioned(self, count=1):
-        with self._lock:
-            self.unversioned += count
-            if (self.warned or self.versioned
-                    or self.unversioned < self.threshold):
-                return
-            self.warned = True
-        LOG.warning(
-            'Nova sends only unversioned notifications (%d received, no '
-            'versioned one): the usage ledger stays empty. Set in '
-            'nova.conf on every Nova host: %s; then restart Nova.',
-            self.unversioned, '; '.join(NOVA_OPTIONS))
-
-
-class UnversionedEndpoint:
-    """Counts legacy notifications for the :class:`FormatWatch`."""
-
-    def __init__(self, watch):
-        self.watch = watch
-
-    def info(self, messages):
-        self.watch.saw_unversioned(len(messages))
-        return oslo_messaging.NotificationResult.HANDLED
 
 
 class _LedgerEndpoint:
@@ -222,7 +173,7 @@ class InstanceEventEndpoint(_LedgerEndpoint):
 
     def __init__(self, ledger, watch=None):
         super().__init__(ledger)
-        self.watch = watch or FormatWatch()
+        self.watch = watch or formats.FormatWatch()
 
     def _read(self, message):
         return [events.parse_notification(
@@ -349,7 +300,7 @@ def build_listeners(conf, ledger, transport=None, writer=None):
     if transport is None:
         transport = oslo_messaging.get_notification_transport(conf)
     opts = conf.accounting_usage
-    watch = FormatWatch()
+    watch = formats.FormatWatch()
     events_endpoint, samples_endpoint = _ledger_endpoints(
         ledger, watch, writer)
     listeners = [
@@ -370,25 +321,9 @@ def build_listeners(conf, ledger, transport=None, writer=None):
             conf, transport,
             [oslo_messaging.Target(topic=opts.unversioned_topic,
                                    exchange=opts.nova_exchange)],
-            UnversionedEndpoint(watch),
+            formats.UnversionedEndpoint(watch),
             '%s.unversioned-watch' % (opts.pool or DEFAULT_WATCH_POOL)))
     return listeners
-
-
-def freeze_start_up_heap():
-    """Keep the objects of start-up out of the garbage collector's passes.
-
-    The listener is CPU-bound, and a third of its garbage collection
-    time (about 0.8 s per 20,000 notifications) went to full passes
-    over the ~120,000 objects of the modules it imports (oslo.messaging,
-    kombu, SQLAlchemy), none of which is ever garbage. ``gc.freeze()``
-    moves them to the permanent generation, which the collector skips;
-    what is allocated later, the notifications included, is collected
-    as before (measured: the listener's CPU per 100 events from 53.5 to
-    47.7 ms). Called once, when everything is imported and built.
-    """
-    gc.collect()
-    gc.freeze()
 
 
 def serve(listeners, stop_event=None, writer=None):
@@ -402,7 +337,8 @@ def serve(listeners, stop_event=None, writer=None):
     stop_event = stop_event or threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *args: stop_event.set())
-    freeze_start_up_heap()
+    memory.bound_malloc_arenas()
+    memory.freeze_start_up_heap()
     for listener in listeners:
         listener.start()
     LOG.info('Usage listener started (%d subscriptions).', len(listeners))

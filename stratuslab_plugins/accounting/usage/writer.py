@@ -37,6 +37,7 @@ import threading
 from oslo_log import log as logging
 
 from stratuslab_plugins.accounting import exceptions
+from stratuslab_plugins.accounting.usage import memory
 
 LOG = logging.getLogger(__name__)
 
@@ -213,7 +214,7 @@ def run(connection, ledger_url, logs, log_levels):
     endpoints = {one.priority: one for one in (
         listener.InstanceEventEndpoint(ledger),
         listener.CpuSampleEndpoint(ledger))}
-    listener.freeze_start_up_heap()
+    memory.freeze_start_up_heap()
     try:
         while True:
             try:

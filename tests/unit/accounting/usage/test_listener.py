@@ -23,6 +23,7 @@ from stratuslab_plugins.accounting.ledger import usage as usage_ledger
 from stratuslab_plugins.accounting.ledger import usage_schema
 from stratuslab_plugins.accounting.usage import cpu
 from stratuslab_plugins.accounting.usage import events
+from stratuslab_plugins.accounting.usage import formats
 from stratuslab_plugins.accounting.usage import listener
 from stratuslab_plugins.conf import usage as usage_conf
 from tests.unit.accounting.usage import nova_payloads as nova
@@ -50,8 +51,9 @@ class ListenerTest(testtools.TestCase):
 
     def setUp(self):
         super().setUp()
+        # The listener's modules' loggers (the format watch's included).
         self.logger = self.useFixture(fixtures.FakeLogger(
-            name='stratuslab_plugins.accounting.usage.listener'))
+            name='stratuslab_plugins.accounting.usage'))
         self.conf = cfg.ConfigOpts()
         usage_conf.register_opts(self.conf)
         self.conf([], project='stratuslab-test')
@@ -208,7 +210,7 @@ class ListenerTest(testtools.TestCase):
 
     def test_only_unversioned_notifications_warn_once(self):
         self.start()
-        for _ in range(2 * listener.FormatWatch.threshold):
+        for _ in range(2 * formats.FormatWatch.threshold):
             self.notifier('notifications').info(
                 {}, 'compute.instance.create.end', {'instance_id': A})
         self.wait_for(lambda: 'unversioned' in self.logger.output)
@@ -216,7 +218,7 @@ class ListenerTest(testtools.TestCase):
                       >= 1)
         time.sleep(0.2)
         self.assertEqual(1, self.logger.output.count('only unversioned'))
-        for option in listener.NOVA_OPTIONS:
+        for option in formats.NOVA_OPTIONS:
             self.assertIn(option, self.logger.output)
 
 
@@ -246,16 +248,7 @@ class ServeTest(testtools.TestCase):
         self.assertGreater(frozen_at_start[0], 10000)
 
 
-class FormatWatchTest(testtools.TestCase):
-
-    def test_no_warning_when_versioned_notifications_arrive(self):
-        logger = self.useFixture(fixtures.FakeLogger(
-            name='stratuslab_plugins.accounting.usage.listener'))
-        watch = listener.FormatWatch()
-        watch.saw_versioned()
-        watch.saw_unversioned(100)
-        self.assertFalse(watch.warned)
-        self.assertEqual('', logger.output)
+class InstanceEventEndpointTest(testtools.TestCase):
 
     def test_handled_types_are_matched_exactly(self):
         rule = listener.InstanceEventEndpoint.filter_rule
