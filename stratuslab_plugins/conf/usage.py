@@ -144,13 +144,18 @@ price of more redelivered messages when a listener dies
 (redelivery is harmless); ``batch_timeout`` bounds how long a
 notification waits for its batch to fill. ``python -m tools.bench
 listener`` measures the drain rate a batch size gives against
-oslo.messaging's own batch listener.
+oslo.messaging's own batch listener. Unless
+``[oslo_messaging_rabbit] rabbit_qos_prefetch_count`` is set, the
+listener lets RabbitMQ hand it three batches ahead of its
+acknowledgements: its memory is bounded by three batches, whatever
+the backlog, and listeners on one queue share a backlog.
 
 Possible values:
     * A positive integer.
 
 Related options:
     * ``batch_timeout``
+    * ``[oslo_messaging_rabbit] rabbit_qos_prefetch_count``
 """),
     cfg.FloatOpt(
         'batch_timeout',

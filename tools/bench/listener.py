@@ -45,8 +45,8 @@ databases, ``BENCH_LISTENER_ROUNDS`` (default 3) the rounds,
 (``process``, the default as in ``[accounting_usage] writer_process``,
 or ``inline``) where the real listener reads and writes its batches,
 ``BENCH_LISTENER_PREFETCH`` the broker's prefetch for both listeners
-(``[oslo_messaging_rabbit] rabbit_qos_prefetch_count``; default 0,
-oslo.messaging's: unlimited).
+(``[oslo_messaging_rabbit] rabbit_qos_prefetch_count``; default the
+listener's own, three batches; 0 is unlimited).
 With a writer process, its CPU per 100 events is printed apart; the
 drain is timed to the moment the last batch's commit came back.
 """
@@ -168,7 +168,9 @@ def _conf(url):
     if batch:
         conf.set_override('batch_size', int(batch), group='accounting_usage')
     transport = oslo_messaging.get_notification_transport(conf, url=url)
-    # The driver registers its options when the transport is made.
+    # The driver registers its options when the transport is made. Both
+    # listeners get the real listener's prefetch, or the one asked for.
+    listener.default_prefetch(conf)
     prefetch = os.environ.get('BENCH_LISTENER_PREFETCH')
     if prefetch:
         conf.set_override('rabbit_qos_prefetch_count', int(prefetch),

@@ -15,6 +15,7 @@ UUIDs) reach the ledger through the broker and the listener.
 import datetime
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
@@ -37,6 +38,7 @@ except ImportError:
 from stratuslab_plugins.accounting.ledger import usage as usage_ledger
 from stratuslab_plugins.accounting.ledger import usage_schema
 from stratuslab_plugins.accounting.usage import cpu
+from stratuslab_plugins.accounting.usage import listener as usage_listener
 from tests.functional import rabbitmq_fixture
 from tests.unit.accounting.usage import nova_payloads as nova
 
@@ -88,7 +90,8 @@ class ListenerProcessTest(rabbitmq_fixture.SharedBroker,
     batch_size = 20
     #: Messages RabbitMQ hands a listener ahead of its acknowledgements
     #: (``rabbit_qos_prefetch_count``); 0, oslo.messaging's default, is
-    #: no limit: the first listener to connect takes a whole backlog.
+    #: no limit: the first listener to connect takes a whole backlog;
+    #: None leaves it out of the configuration (the listener's default).
     prefetch = 0
 
     def ledger_connection(self):
@@ -127,11 +130,13 @@ class ListenerProcessTest(rabbitmq_fixture.SharedBroker,
                 'batch_timeout = 0.2\nunversioned_topic =\n'
                 'libvirt_uri = test://%s\nsample_interval = 1\n'
                 'host = compute-7\n'
-                '[oslo_messaging_rabbit]\nrabbit_qos_prefetch_count = %d\n'
                 % (self.broker.url, os.path.join(self.tmp, '%s.log' % name),
                    ledger_url or self.ledger_url, topic or self.topic, pool,
-                   self.batch_size, os.path.join(self.tmp, 'node.xml'),
-                   self.prefetch))
+                   self.batch_size, os.path.join(self.tmp, 'node.xml')))
+            if self.prefetch is not None:
+                config.write('[oslo_messaging_rabbit]\n'
+                             'rabbit_qos_prefetch_count = %d\n'
+                             % self.prefetch)
         return path
 
     def start_listener(self, name, pool='',
@@ -234,6 +239,33 @@ class RabbitMQListenerTest(ListenerProcessTest):
             self.assertEqual((20 * 60, 10 * 60, 'deleted', nova.at(40)),
                              (got.wall_seconds, got.suspend_seconds,
                               got.status, got.ended_at))
+
+    def test_a_backlog_is_handed_over_a_few_batches_at_a_time(self):
+        # Prefetch left to the listener; the ledger held by another
+        # writer (shorter than SQLite's busy timeout) once the listener
+        # and its writer are up: what the listener holds unwritten is
+        # what RabbitMQ handed it, three batches.
+        self.prefetch = None
+        queue = '%s.info' % self.topic
+        self.start_listener('backlog')
+        self.publish_lifecycles(1)
+        self.wait_for(lambda: self.stored_events() == len(STEPS))
+        held = usage_listener.PREFETCH_BATCHES * self.batch_size
+        blocker = sqlite3.connect(self.ledger_url[len('sqlite:///'):],
+                                  isolation_level=None)
+        self.addCleanup(blocker.close)
+        blocker.execute('BEGIN IMMEDIATE')
+        try:
+            total = len(self.publish_lifecycles(40)) * len(STEPS)
+            self.wait_for(lambda: self.broker.queue_depths().get(
+                queue, (0, 0))[1] == held, what='%d unacknowledged' % held)
+            time.sleep(1)  # the listener blocked, not just slow
+            self.assertEqual((total - held, held),
+                             self.broker.queue_depths()[queue])
+        finally:
+            blocker.execute('ROLLBACK')
+        self.wait_for(lambda: self.queued(queue) == 0, what='an empty queue')
+        self.assertEqual(total + len(STEPS), self.stored_events())
 
     def test_listeners_of_one_pool_share_its_queue(self):
         pool = 'pool-%s' % uuid.uuid4().hex[:8]

@@ -248,6 +248,41 @@ class ServeTest(testtools.TestCase):
         self.assertGreater(frozen_at_start[0], 10000)
 
 
+class DefaultPrefetchTest(testtools.TestCase):
+    """RabbitMQ's prefetch: three batches unless the configuration says."""
+
+    def conf(self, text=''):
+        path = self.useFixture(fixtures.TempDir()).path
+        config = os.path.join(path, 'listener.conf')
+        with open(config, 'w') as out:
+            out.write('[accounting_usage]\nbatch_size = 40\n' + text)
+        conf = cfg.ConfigOpts()
+        usage_conf.register_opts(conf)
+        conf(['--config-file', config], project='stratuslab-test')
+        # The driver registers its options; nothing connects before a
+        # listener starts.
+        transport = oslo_messaging.get_notification_transport(
+            conf, url='rabbit://stratuslab:secret@127.0.0.1:9/')
+        self.addCleanup(transport.cleanup)
+        listener.build_listeners(conf, None, transport, writer=object())
+        return conf.oslo_messaging_rabbit.rabbit_qos_prefetch_count
+
+    def test_three_batches_by_default(self):
+        self.assertEqual(3 * 40, self.conf())
+
+    def test_the_operators_value_wins_even_unlimited(self):
+        for value in (0, 7):
+            self.assertEqual(value, self.conf(
+                '[oslo_messaging_rabbit]\nrabbit_qos_prefetch_count = %d\n'
+                % value))
+
+    def test_other_transports_are_left_alone(self):
+        conf = cfg.ConfigOpts()
+        usage_conf.register_opts(conf)
+        conf([], project='stratuslab-test')
+        self.assertIsNone(listener.default_prefetch(conf))
+
+
 class InstanceEventEndpointTest(testtools.TestCase):
 
     def test_handled_types_are_matched_exactly(self):
