@@ -16,6 +16,7 @@ from oslo_log import log as logging
 from stratuslab_plugins.accounting import exceptions
 from stratuslab_plugins.accounting.ledger import usage as usage_ledger
 from stratuslab_plugins.accounting.usage import listener
+from stratuslab_plugins.accounting.usage import memory
 from stratuslab_plugins.accounting.usage import writer as usage_writer
 from stratuslab_plugins import cmd
 from stratuslab_plugins.conf import accounting as accounting_conf
@@ -49,6 +50,9 @@ def ledger_url(conf):
 
 def main(argv=None):
     conf = load_config(sys.argv[1:] if argv is None else argv, PROG)
+    # Before the first thread (the writer's log relay); serve() would
+    # do it only once the listeners are built.
+    memory.bound_malloc_arenas()
     try:
         ledger = usage_ledger.UsageLedger.from_url(ledger_url(conf))
     except exceptions.AccountingError as exc:
