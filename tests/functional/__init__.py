@@ -16,6 +16,17 @@ from stratuslab_plugins.cmd import sandbox as sandbox_cmd  # noqa: E402
 
 sandbox_cmd.quiet_third_party_warnings()
 
+# Nova's harness caches in an "oslo_cache.dict" region. dogpile.cache finds
+# a backend it was not told of by loading every "dogpile.cache" entry point
+# (stevedore), oslo_cache.memcache_pool's included, which needs
+# python-memcached (no dependency of ours): an error line on stderr, once
+# per test worker, before any test's output is captured. Told of the one
+# backend the harness uses, through dogpile's own API, it loads only that.
+import dogpile.cache  # noqa: E402
+
+dogpile.cache.register_backend(
+    'oslo_cache.dict', 'oslo_cache.backends.dictionary', 'DictCacheBackend')
+
 from nova import monkey_patch  # noqa: E402
 
 monkey_patch.patch()
