@@ -50,8 +50,7 @@ def ledger_url(conf):
 
 def main(argv=None):
     conf = load_config(sys.argv[1:] if argv is None else argv, PROG)
-    # Before the first thread (the writer's log relay); serve() would
-    # do it only once the listeners are built.
+    # A setting of the process, before its first thread.
     memory.bound_malloc_arenas()
     try:
         ledger = usage_ledger.UsageLedger.from_url(ledger_url(conf))

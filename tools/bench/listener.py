@@ -17,8 +17,9 @@ each of SQLite, PostgreSQL and MariaDB:
   after the commit) into a fresh ledger on that database, with the
   start-up heap frozen as ``serve()`` freezes it (the bare listener
   runs with the interpreter's default collector). The process's malloc
-  arenas are bounded as ``serve()`` bounds them, for both listeners
-  (``MALLOC_ARENA_MAX`` in the environment, if set, is kept instead).
+  arenas are bounded as the listener command bounds them, for both
+  listeners (``MALLOC_ARENA_MAX`` in the environment, if set, is kept
+  instead).
 
 Both drains are timed from the listener's start to the moment the last
 notification was handled. The ratio of the two rates is the figure the
@@ -366,8 +367,8 @@ def _round(conf, transport, broker_url, name, url, server, number):
 
 
 def run():
-    # As serve() does, for the whole process: the bare listener's drains
-    # run on the same allocator.
+    # As the listener command does, for the whole process: the bare
+    # listener's drains run on the same allocator.
     memory.bound_malloc_arenas()
     broker_module = _load('tests/functional/rabbitmq_fixture.py',
                           'bench_rabbitmq_fixture')

@@ -221,7 +221,7 @@ class WriterEndpoint:
         setattr(self, self.priority, self.handle_batch)
 
     def handle_batch(self, messages):
-        if self.watch is not None and self.priority == 'info':
+        if self.watch is not None:
             self.watch.saw_versioned(len(messages))
         try:
             return self.writer.handle(self.priority, messages, UNREADABLE_KEY)
@@ -367,7 +367,6 @@ def serve(listeners, stop_event=None, writer=None):
     stop_event = stop_event or threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *args: stop_event.set())
-    memory.bound_malloc_arenas()
     memory.freeze_start_up_heap()
     for listener in listeners:
         listener.start()

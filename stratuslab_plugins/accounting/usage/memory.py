@@ -1,12 +1,12 @@
 """The listener process's memory: its start-up heap and its allocator.
 
-Two settings of the process, made once before the listeners start
-(:func:`~.listener.serve`), both measured with ``tox -e bench --
-listener``:
+Two settings of the process, made once, both measured with ``tox -e
+bench -- listener``:
 
+* glibc's allocator is held to :data:`ARENA_MAX` arenas (memory), by
+  the listener command before its first thread;
 * the objects of start-up are frozen out of the garbage collector's
-  passes (CPU);
-* glibc's allocator is held to :data:`ARENA_MAX` arenas (memory).
+  passes (CPU), by :func:`~.listener.serve` once everything is built.
 """
 
 import ctypes
