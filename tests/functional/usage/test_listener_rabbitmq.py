@@ -29,6 +29,7 @@ from oslo_messaging import conffixture
 from oslo_utils import timeutils
 import sqlalchemy as sa
 import testtools
+from testtools import content
 
 try:
     import libvirt
@@ -187,7 +188,13 @@ class ListenerProcessTest(rabbitmq_fixture.SharedBroker,
         ready, unacked = self.broker.queue_depths().get(queue, (0, 0))
         return ready + unacked
 
-    def wait_for(self, predicate, timeout=180, what='the listener'):
+    def wait_for(self, predicate, timeout=180, what='the listener',
+                 state=None):
+        """Wait for ``predicate``; on timeout, fail saying what was seen.
+
+        ``state``, a callable, tells what there was instead; the
+        processes' logs and the broker's queues are attached.
+        """
         # A deadline for something that must happen, not a speed target:
         # starting a listener, its writer process and the agent (each a
         # Python process importing oslo.messaging and SQLAlchemy) took
@@ -195,8 +202,20 @@ class ListenerProcessTest(rabbitmq_fixture.SharedBroker,
         deadline = time.monotonic() + timeout
         while not predicate():
             if time.monotonic() > deadline:
-                self.fail('timed out waiting for %s' % what)
+                self.attach_process_logs()
+                self.fail('timed out waiting for %s%s' % (
+                    what, '' if state is None else ' (got %r)' % (state(),)))
             time.sleep(0.05)
+
+    def attach_process_logs(self, lines=40):
+        for name in sorted(os.listdir(self.tmp)):
+            if name.endswith('.log'):
+                with open(os.path.join(self.tmp, name),
+                          errors='replace') as log:
+                    tail = ''.join(log.readlines()[-lines:])
+                self.addDetail(name, content.text_content(tail))
+        self.addDetail('queues', content.text_content(
+            repr(self.broker.queue_depths())))
 
     def consumers(self, queue):
         for line in self.broker.ctl('list_queues', '--no-table-headers',
@@ -329,7 +348,8 @@ class RabbitMQListenerTest(ListenerProcessTest):
                 nova.at(-1), datetime.datetime.now(datetime.timezone.utc))
             return {u: usages[u].cpu_seconds for u in uuids if u in usages}
         self.wait_for(lambda: cpu_seconds() == expected,
-                      what='CPU seconds of both domains')
+                      what='CPU seconds of both domains %r' % expected,
+                      state=cpu_seconds)
         with self.ledger.engine.connect() as connection:
             hosts = {row.host for row in connection.execute(
                 sa.select(usage_schema.usage_cpu_samples))}
