@@ -120,8 +120,8 @@ class CpuTimeAgent:
     :param connection: an open libvirt connection.
     :param host: the name samples are reported under.
     :param send: callable taking a list of :class:`~.cpu.CpuSample`.
-    :param runs: what names a domain's runs, a :class:`.runs.ProcessRuns`
-        by default.
+    :param runs: what names a domain's runs; by default the one for the
+        connection's driver (:func:`.runs.for_driver`).
     """
 
     def __init__(self, connection, host, send, libvirt=None, runs=None):
@@ -129,7 +129,7 @@ class CpuTimeAgent:
         self.connection = connection
         self.host = host
         self.send = send
-        self.runs = runs or runs_mod.ProcessRuns()
+        self.runs = runs or runs_mod.for_driver(connection.getType())
         self._lock = threading.Lock()
         # {uuid: (run id, last reading)}, of the domains still running.
         self._last = {}

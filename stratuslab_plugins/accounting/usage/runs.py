@@ -16,24 +16,33 @@ field 22; the process is found by the ``-uuid`` libvirt gives QEMU), and
 never repeated, and neither moves with the wall clock (the boot time in
 ``/proc/stat`` does, when NTP steps it)::
 
-    runs = ProcessRuns()
+    runs = for_driver(connection.getType())  # 'QEMU': ProcessRuns
     runs.run_ids([(uuid, domain_id), ...])   # {uuid: '3:287737@4f1c2a9e'}
 
 Where the agent cannot see QEMU processes (another PID namespace, a
-``hidepid`` mount, a driver other than QEMU) the run id falls back to
-``<domain ID>@<boot>``: still new at every reboot, not at a restart of
-libvirtd while no domain runs. Where it can, a domain whose process is
-not there any more is being torn down: it has no run id (None), and its
-reading, which libvirt takes from a process that is exiting or gone, is
-not one to keep. The domain ID stays in front so that the
-ledger can tell which run an old agent's plain ``<domain ID>`` continued
-(see :func:`.cpu.cpu_seconds`).
+``hidepid`` mount) the run id falls back to ``<domain ID>@<boot>``: still
+new at every reboot, not at a restart of libvirtd while no domain runs.
+Where it can, a domain whose process is not there any more is being torn
+down: it has no run id (None), and its reading, which libvirt takes from
+a process that is exiting or gone, is not one to keep. The domain ID
+stays in front so that the ledger can tell which run an old agent's
+plain ``<domain ID>`` continued (see :func:`.cpu.cpu_seconds`).
+
+A driver other than QEMU (libvirt's ``test`` driver, LXC, Xen) has no
+QEMU process behind its domains: :func:`for_driver` gives it
+:class:`DomainIdRuns`, the fallback ids, without looking in ``/proc``.
+Looking there, an unrelated QEMU process on the same host would make
+every domain of that driver look torn down.
 """
 
 import os
 
 #: Length of the boot id kept in a run id.
 BOOT_ID_CHARS = 8
+
+#: What ``virConnectGetType`` answers for the QEMU/KVM driver, the one
+#: whose domains are processes with ``-uuid`` on their command line.
+QEMU_DRIVER = 'QEMU'
 
 
 def read_boot_id(path='/proc/sys/kernel/random/boot_id'):
@@ -43,6 +52,38 @@ def read_boot_id(path='/proc/sys/kernel/random/boot_id'):
             return stream.read().strip().replace('-', '')[:BOOT_ID_CHARS]
     except OSError:
         return ''
+
+
+def domain_run_id(domain_id, boot):
+    """The run id of a domain whose process is out of sight."""
+    return '%s@%s' % (domain_id, boot)
+
+
+def for_driver(driver_type, proc='/proc'):
+    """Return what names the runs of a libvirt driver's domains.
+
+    :param driver_type: the connection's ``getType()``, 'QEMU' for
+        ``qemu:///system`` and ``qemu:///session``.
+    """
+    if driver_type == QEMU_DRIVER:
+        return ProcessRuns(proc)
+    return DomainIdRuns(proc)
+
+
+class DomainIdRuns:
+    """Run ids of domains of a driver other than QEMU: ID and boot.
+
+    :param proc: where procfs is mounted (for the boot id).
+    """
+
+    def __init__(self, proc='/proc'):
+        self.boot = read_boot_id(os.path.join(proc, 'sys', 'kernel',
+                                              'random', 'boot_id'))
+
+    def run_ids(self, domains):
+        """Return ``{uuid: '<domain ID>@<boot>'}`` of ``[(uuid, ID)]``."""
+        return {uuid: domain_run_id(domain_id, self.boot)
+                for uuid, domain_id in domains}
 
 
 class ProcessRuns:
@@ -77,8 +118,8 @@ class ProcessRuns:
     def _run_id(self, uuid, domain_id):
         known = self._known.get(uuid)
         if known is None:
-            return None if self.visible else '%s@%s' % (domain_id,
-                                                        self.boot)
+            return (None if self.visible
+                    else domain_run_id(domain_id, self.boot))
         return '%s:%s@%s' % (domain_id, known[1], self.boot)
 
     def _still(self, uuid):

@@ -23,6 +23,7 @@ from stratuslab_plugins.accounting.usage import agent
 from stratuslab_plugins.accounting.usage import cpu
 from stratuslab_plugins.accounting.usage import events
 from stratuslab_plugins.accounting.usage import listener
+from stratuslab_plugins.accounting.usage import runs
 from stratuslab_plugins.conf import usage as usage_conf
 from tests.unit.accounting.usage import nova_payloads as nova
 from tests.unit.accounting.usage import test_runs
@@ -96,6 +97,19 @@ class CpuTimeAgentTest(testtools.TestCase):
                          mine[0].cpu_time_ns)
         self.assertEqual(samples, self.sink.samples)
 
+    def test_a_qemu_process_on_the_host_does_not_hide_test_domains(self):
+        # A real guest of another driver running on the host (here a
+        # stand-in with -uuid, as QEMU's command line has it) made the
+        # agent take every test-driver domain for one being torn down.
+        process = test_runs.stand_in(str(uuid.uuid4()))
+        self.addCleanup(process.wait)
+        self.addCleanup(process.kill)
+        instance, dom = self.domain()
+        fresh = agent.CpuTimeAgent(self.connection, 'cn1', self.sink)
+        [mine] = [s for s in fresh.sample_all()
+                  if s.instance_uuid == instance]
+        self.assertEqual('%d@%s' % (dom.ID(), fresh.runs.boot), mine.run_id)
+
     def test_a_restart_is_a_new_run_and_runs_add_up(self):
         instance = str(uuid.uuid4())
         dom = self.connection.defineXML(DOMAIN_XML % {
@@ -127,8 +141,10 @@ class CpuTimeAgentTest(testtools.TestCase):
         for _ in range(2):
             process = test_runs.stand_in(instance)
             connection = libvirt.open('test://%s' % node)
+            # The processes as the QEMU driver's agent reads them.
             [reading] = [s for s in agent.CpuTimeAgent(
-                connection, 'cn1', self.sink).sample_all()
+                connection, 'cn1', self.sink,
+                runs=runs.ProcessRuns()).sample_all()
                 if s.instance_uuid == instance]
             readings.append(reading)
             connection.close()

@@ -94,6 +94,20 @@ class ProcessRunsTest(testtools.TestCase):
                          empty.run_ids([(self.uuid, 3)]))
         self.assertEqual(runs.BOOT_ID_CHARS, len(self.runs.boot))
 
+    def test_only_the_qemu_driver_looks_for_processes(self):
+        self.assertIsInstance(runs.for_driver('QEMU'), runs.ProcessRuns)
+        for driver in ('Test', 'LXC', 'Xen'):
+            self.assertIsInstance(runs.for_driver(driver), runs.DomainIdRuns)
+
+    def test_a_driver_other_than_qemu_ignores_qemu_processes(self):
+        # A QEMU process on the host (here a stand-in with -uuid) is not
+        # a domain of this driver: it must not make them look torn down.
+        self.start()
+        other = runs.for_driver('Test')
+        self.assertEqual({self.uuid: '3@%s' % other.boot,
+                          'b': '4@%s' % other.boot},
+                         other.run_ids([(self.uuid, 3), ('b', 4)]))
+
     def test_the_boot_id_is_the_kernels(self):
         with open('/proc/sys/kernel/random/boot_id') as boot:
             self.assertEqual(boot.read().replace('-', '')[:8],
