@@ -293,13 +293,13 @@ def _drain(conf, transport, topic, endpoint, total, server=None):
                  Memory(*readings[writers[0]]) if writers else None)
 
 
-def _shown(memory):
+def _shown(readings):
     """Return the readings of a :class:`Memory`, in MiB, for the output."""
-    if memory is None:
+    if readings is None:
         return 'none'
     return '%.0f / %.0f / %.0f MiB (second half %+.0f)' % (
-        memory.tenth / MIB, memory.half / MIB, memory.end / MIB,
-        (memory.end - memory.half) / MIB)
+        readings.tenth / MIB, readings.half / MIB, readings.end / MIB,
+        (readings.end - readings.half) / MIB)
 
 
 def _servers(tmp):

@@ -54,6 +54,12 @@ def read_boot_id(path='/proc/sys/kernel/random/boot_id'):
         return ''
 
 
+def boot_id_in(proc):
+    """Return the short boot id of the kernel whose procfs is at ``proc``."""
+    return read_boot_id(os.path.join(proc, 'sys', 'kernel', 'random',
+                                     'boot_id'))
+
+
 def domain_run_id(domain_id, boot):
     """The run id of a domain whose process is out of sight."""
     return '%s@%s' % (domain_id, boot)
@@ -77,8 +83,7 @@ class DomainIdRuns:
     """
 
     def __init__(self, proc='/proc'):
-        self.boot = read_boot_id(os.path.join(proc, 'sys', 'kernel',
-                                              'random', 'boot_id'))
+        self.boot = boot_id_in(proc)
 
     def run_ids(self, domains):
         """Return ``{uuid: '<domain ID>@<boot>'}`` of ``[(uuid, ID)]``."""
@@ -94,8 +99,7 @@ class ProcessRuns:
 
     def __init__(self, proc='/proc'):
         self.proc = proc
-        self.boot = read_boot_id(os.path.join(proc, 'sys', 'kernel',
-                                              'random', 'boot_id'))
+        self.boot = boot_id_in(proc)
         # {uuid: (pid, start ticks)} of the processes seen so far.
         self._known = {}
         # Whether this agent sees QEMU processes at all.

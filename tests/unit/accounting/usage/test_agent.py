@@ -105,10 +105,10 @@ class CpuTimeAgentTest(testtools.TestCase):
         self.addCleanup(process.wait)
         self.addCleanup(process.kill)
         instance, dom = self.domain()
-        fresh = agent.CpuTimeAgent(self.connection, 'cn1', self.sink)
-        [mine] = [s for s in fresh.sample_all()
+        [mine] = [s for s in self.agent.sample_all()
                   if s.instance_uuid == instance]
-        self.assertEqual('%d@%s' % (dom.ID(), fresh.runs.boot), mine.run_id)
+        self.assertEqual('%d@%s' % (dom.ID(), self.agent.runs.boot),
+                         mine.run_id)
 
     def test_a_restart_is_a_new_run_and_runs_add_up(self):
         instance = str(uuid.uuid4())
